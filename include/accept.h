@@ -1,0 +1,23 @@
+/* accept.h — HTTP content negotiation for /metrics (RFC 9110 §12.5).
+ *
+ * Pure functions over header values. Media ranges and codings are weighed by their q-values
+ * (q=0 means "not acceptable"); the most preferred wins. Where nothing matches, or the header
+ * is absent, the answer is the Prometheus text format, uncompressed.
+ */
+#ifndef PROCMEM_ACCEPT_H
+#define PROCMEM_ACCEPT_H
+
+#include <stdbool.h>
+
+#include "expo.h"
+
+/* The format an Accept header asks for: OpenMetrics 1.0 when
+ * "application/openmetrics-text" (version absent or 1.0.0) weighs more than text/plain or a
+ * wildcard, else text. Ties go to OpenMetrics only when it is named outright. NULL: text. */
+enum expo_format accept_format(const char *accept);
+
+/* Whether an Accept-Encoding header accepts gzip ("gzip", "x-gzip" or "*" with q > 0, and gzip
+ * not refused outright). NULL: no. */
+bool accept_gzip(const char *accept_encoding);
+
+#endif

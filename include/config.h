@@ -1,0 +1,59 @@
+/* config.h — options from the command line and the configuration file.
+ *
+ * Every option is a command-line flag and (except the few that only make sense on a command
+ * line) a key of the configuration file: the flag's name without the leading dashes, with '-'
+ * and '.' turned into '_' (--web.listen-address is web_listen_address). The file is read first,
+ * then the command line overrides it. The file is `key = value` lines with '#' (or ';') comment
+ * lines, parsed by libinih: no [sections], no repeated keys, lines under 200 bytes; an inline
+ * comment needs whitespace before its ';'.
+ *
+ * config_load() fills a struct config from argv, or explains the first problem in `err` (file,
+ * line, key, value and what was expected) and returns -EINVAL. Nothing here logs or exits.
+ */
+#ifndef PROCMEM_CONFIG_H
+#define PROCMEM_CONFIG_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "snapshot.h"
+
+#define CONFIG_DEFAULT_LISTEN ":9470"
+
+struct config {
+	char *listen_address;	  /* "HOST:PORT", ":PORT", "[V6]:PORT" */
+	uint64_t interval_ns;
+	enum smaps_mode smaps;
+	uint64_t smaps_max_rss;	  /* bytes; 0: no bound */
+	uint64_t smaps_budget_ns; /* 0: no budget */
+	char *include, *exclude;  /* as given; NULL: not set */
+	regex_t include_re, exclude_re;
+	bool have_include_re, have_exclude_re;
+	unsigned top;
+	uint64_t min_rss;
+	unsigned mapping_top;
+	char *procfs;
+	char *tls_cert, *tls_key, *basic_auth_file;
+	int gzip_level;
+
+	/* command line only */
+	char *config_file;
+	bool once, check_config, version, help;
+};
+
+int config_load(struct config *ret, int argc, char *const argv[], struct buf *err);
+void config_done(struct config *c); /* accepts NULL */
+/* The --help text. */
+void config_usage(FILE *f, const char *argv0);
+
+/* Parsers shared with tests: 0 or -EINVAL (-ERANGE when it does not fit). */
+int config_parse_size(const char *s, uint64_t *ret);	      /* "512M", "8G", "1024" */
+int config_parse_duration(const char *s, uint64_t *ret_ns);    /* "15", "1.5s", "500ms", "2m" */
+/* Splits "HOST:PORT" (HOST may be empty or a [bracketed] IPv6 address) into freshly
+ * allocated strings; *ret_host is "" for all addresses. */
+int config_split_listen_address(const char *addr, char **ret_host, char **ret_port);
+
+#endif

@@ -1,0 +1,176 @@
+/* procfs.h — pure parsers for the /proc files procmem_exporter reads.
+ *
+ * Every parser takes a buffer and its length (the buffer need not be NUL-terminated and may hold
+ * any bytes), fills a struct, and returns 0 or a negative errno:
+ *   -EBADMSG  the text is not what the kernel writes (a known field with a malformed value,
+ *             a mapping header that does not parse);
+ *   -ERANGE   a number does not fit (a kB value whose byte count overflows 64 bits).
+ * Output parameters (`ret`) are written only on success.
+ *
+ * Conventions shared by all of them, from fs/proc/array.c and fs/proc/task_mmu.c:
+ *  - a line counts only when it ends in '\n': an unterminated last line is what a truncated
+ *    read leaves, and its number may be cut short, so it is ignored rather than trusted;
+ *  - fields are matched by name at the start of a line, in any order; unknown lines are skipped
+ *    (newer kernels add fields); when a field repeats, the last one wins;
+ *  - sizes are converted from the kernel's "kB" (KiB) to bytes;
+ *  - a field that is absent is reported absent (a bit in `have`), never as zero.
+ * Nothing here opens a file or reads a global; only the smaps parser allocates (its copy of
+ * the current mapping's path).
+ */
+#ifndef PROCMEM_PROCFS_H
+#define PROCMEM_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- /proc/PID/stat --------------------------------------------------------------------- */
+
+#define PROC_PF_KTHREAD 0x00200000u /* include/linux/sched.h */
+
+struct proc_stat {
+	const char *comm; /* points into the parsed buffer: raw bytes, any but NUL */
+	size_t comm_len;
+	char state;
+	uint32_t ppid;
+	uint64_t flags;
+	uint64_t starttime; /* clock ticks since boot */
+};
+/* comm is everything between the first '(' and the last ')', so a name holding ')' or '\n'
+ * parses right. */
+int proc_stat_parse(const char *buf, size_t len, struct proc_stat *ret);
+
+/* ---- /proc/PID/status -------------------------------------------------------------------- */
+
+enum {
+	PROC_STATUS_UID = 1u << 0,
+	PROC_STATUS_KTHREAD = 1u << 1,
+	PROC_STATUS_VMSIZE = 1u << 2,
+	PROC_STATUS_VMRSS = 1u << 3,
+	PROC_STATUS_RSSANON = 1u << 4,
+	PROC_STATUS_RSSFILE = 1u << 5,
+	PROC_STATUS_RSSSHMEM = 1u << 6,
+	PROC_STATUS_VMDATA = 1u << 7,
+	PROC_STATUS_VMEXE = 1u << 8,
+	PROC_STATUS_VMSWAP = 1u << 9,
+};
+
+struct proc_status {
+	uint32_t have; /* PROC_STATUS_* */
+	uint32_t ruid; /* first of the four Uid: values */
+	bool kthread;  /* Kthread: 1 (kernels >= 6.0 print the field) */
+	uint64_t vm_size, vm_rss, rss_anon, rss_file, rss_shmem, vm_data, vm_exe, vm_swap; /* bytes */
+};
+int proc_status_parse(const char *buf, size_t len, struct proc_status *ret);
+
+/* ---- /proc/PID/statm ------------------------------------------------------------------------ */
+
+struct proc_statm {
+	uint64_t size, resident, shared, text, lib, data, dt; /* pages */
+};
+int proc_statm_parse(const char *buf, size_t len, struct proc_statm *ret);
+
+/* ---- /proc/stat ----------------------------------------------------------------------------- */
+
+/* The `btime` line: boot time in seconds since the epoch. -ENOENT if there is none. */
+int proc_btime_parse(const char *buf, size_t len, uint64_t *ret);
+
+/* ---- /proc/PID/smaps_rollup ----------------------------------------------------------------- */
+
+enum {
+	ROLLUP_RSS = 1u << 0,
+	ROLLUP_PSS = 1u << 1,
+	ROLLUP_PSS_ANON = 1u << 2,
+	ROLLUP_PSS_FILE = 1u << 3,
+	ROLLUP_PSS_SHMEM = 1u << 4,
+	ROLLUP_PRIVATE_CLEAN = 1u << 5,
+	ROLLUP_PRIVATE_DIRTY = 1u << 6,
+	ROLLUP_SWAP = 1u << 7,
+	ROLLUP_SWAP_PSS = 1u << 8,
+};
+
+struct smaps_rollup {
+	uint32_t have; /* ROLLUP_* */
+	uint64_t rss, pss, pss_anon, pss_file, pss_shmem, private_clean, private_dirty, swap, swap_pss;
+};
+/* An empty buffer parses to nothing present (have == 0): that is what a process without an mm
+ * gives on older kernels. */
+int smaps_rollup_parse(const char *buf, size_t len, struct smaps_rollup *ret);
+
+/* ---- /proc/PID/smaps ------------------------------------------------------------------------ */
+
+enum quadrant {
+	QUADRANT_PRIVATE_ANON,
+	QUADRANT_PRIVATE_FILE,
+	QUADRANT_SHARED_ANON,
+	QUADRANT_SHARED_FILE,
+	QUADRANT_COUNT
+};
+const char *quadrant_sharing(enum quadrant q); /* "private" | "shared" */
+const char *quadrant_backing(enum quadrant q); /* "anonymous" | "file" */
+
+struct quadrant_sums {
+	uint64_t size, rss, pss, swap; /* bytes */
+};
+
+/* DESIGN.md's classification of one mapping: shared when the permission string has 's';
+ * anonymous when there is no backing inode or the file is a shared-anonymous one in disguise
+ * ("/dev/zero (deleted)", SysV "/SYSVxxxxxxxx (deleted)", "[anon_shmem:...]") or a private
+ * mapping of /dev/zero (whose pages the kernel makes anonymous). `path` is as smaps prints it. */
+enum quadrant smaps_classify_mapping(bool shared, uint64_t inode, const char *path, size_t path_len);
+
+/* One mapping, reported when all its lines have been read. */
+struct smaps_mapping {
+	enum quadrant quadrant;
+	const char *path; /* as the kernel prints it (newline escaped as \012); valid during the call */
+	size_t path_len;
+	struct quadrant_sums sums;
+};
+/* Return 0 to go on, negative errno to stop the parse with that error. */
+typedef int (*smaps_mapping_fn)(const struct smaps_mapping *m, void *userdata);
+
+/* A streaming parser: full smaps of a process can be tens of megabytes (60,000 mappings at
+ * ~760 bytes each), so the collector reads it in chunks and feeds them in; memory stays bounded
+ * by one chunk plus the longest path. The parser copies the current mapping's path (for
+ * file-backed mappings only) into `path`, which it owns. */
+struct smaps_parser {
+	struct quadrant_sums q[QUADRANT_COUNT]; /* totals so far, completed mappings only */
+	uint64_t mappings;
+	smaps_mapping_fn fn; /* may be NULL */
+	void *userdata;
+	/* private: */
+	bool in_mapping;
+	struct smaps_mapping cur;
+	char *path;
+	size_t path_alloc;
+};
+void smaps_parser_init(struct smaps_parser *p, smaps_mapping_fn fn, void *userdata);
+/* Parses every complete line of buf[0..len) and sets *ret_consumed to the bytes used; the rest
+ * (a partial last line) must be fed again, followed by more text. */
+int smaps_parser_feed(struct smaps_parser *p, const char *buf, size_t len, size_t *ret_consumed);
+/* Ends the input: reports the last mapping. Leftover bytes without a '\n' are ignored. */
+int smaps_parser_finish(struct smaps_parser *p);
+/* Frees what the parser owns. Accepts NULL. */
+void smaps_parser_done(struct smaps_parser *p);
+
+/* Whole-buffer convenience for tests and small files: feed + finish. Fills `ret` with the
+ * quadrant sums and `*ret_mappings` (may be NULL) with the number of mappings. */
+int smaps_parse(const char *buf, size_t len, smaps_mapping_fn fn, void *userdata,
+		struct quadrant_sums ret[QUADRANT_COUNT], uint64_t *ret_mappings);
+
+/* ---- /proc/PID/cgroup ----------------------------------------------------------------------- */
+
+/* The systemd unit a process belongs to, from its cgroup file: the `name=systemd` line on
+ * cgroup v1 and hybrid systems, else the unified `0::` line. The unit is the first path
+ * component that is a valid unit name and not a slice (as `systemctl status PID` and
+ * sd_pid_get_unit() tell it): "/system.slice/nginx.service" gives "nginx.service",
+ * "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope" gives "user@1000.service".
+ * systemd's escaping of components (a leading '_') is undone. Sets *ret and *ret_len to point into
+ * buf; 0 with an empty unit when the process is in no unit. */
+int proc_cgroup_unit(const char *buf, size_t len, const char **ret, size_t *ret_len);
+
+/* Whether name[0..len) is a valid systemd unit name of a type that holds processes
+ * (.service, .scope, .socket, .mount, .swap). */
+bool systemd_unit_name_valid(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,51 @@
+/* publish.h — the latest snapshot and its renderings, shared between the collector and HTTP.
+ *
+ * The collector publishes each finished snapshot; HTTP handlers acquire the current
+ * publication, serve its cached rendering and release it. A publication is reference-counted
+ * and immutable once its renderings are made, so a scrape holds no lock while it sends and a
+ * new cycle never waits for a slow client.
+ *
+ * Renderings (text or OpenMetrics, plain or gzip) are made once per publication and only for
+ * the variants someone asks for: the first request for a variant renders it (under the
+ * publication's lock) and marks it wanted, and from then on the collector renders the wanted
+ * variants before it publishes, so scrapes find them ready.
+ */
+#ifndef PROCMEM_PUBLISH_H
+#define PROCMEM_PUBLISH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "expo.h"
+
+struct publication;
+
+/* A rendered body. For gzip, `data` is the raw deflate part (see gz.h) and crc/raw_len
+ * describe the uncompressed text. Valid while the publication is held. */
+struct rendering {
+	const char *data;
+	size_t len;
+	uint32_t crc;
+	uint64_t raw_len;
+};
+
+struct publisher;
+
+struct publisher *publisher_new(int gzip_level);
+void publisher_free(struct publisher *p); /* accepts NULL; drops its reference */
+
+/* Takes ownership of snap; renders the wanted variants, then makes it current. -ENOMEM leaves
+ * the previous publication current (and frees snap). */
+int publisher_publish(struct publisher *p, struct snapshot *snap);
+
+/* The current publication with a reference taken, or NULL before the first. */
+struct publication *publisher_acquire(struct publisher *p);
+/* When the current publication was published (CLOCK_MONOTONIC, ns); 0 before the first. */
+uint64_t publisher_last_ns(struct publisher *p);
+
+void publication_release(struct publication *pub); /* accepts NULL */
+const struct snapshot *publication_snapshot(const struct publication *pub);
+/* The body in `f`, gzip-compressed or not, rendering it if needed. -ENOMEM / -EIO. */
+int publication_body(struct publication *pub, enum expo_format f, bool gzip, struct rendering *ret);
+
+#endif

@@ -1,0 +1,150 @@
+/* snapshot.h — one collection cycle's figures, and the aggregation over them.
+ *
+ * The collector fills a snapshot (one struct proc_sample per process read), then
+ * snapshot_finish() sorts it by pid, computes the machine totals and the per-user and per-unit
+ * aggregates, and marks which processes get per-process series. After that the snapshot is
+ * immutable: the renderer reads it, any number of threads may read it at once.
+ *
+ * Memory: a snapshot owns everything it points to. Strings (comm, user, unit, exe, mapping
+ * paths) live in its arena, NUL-terminated; the arrays are its own. snapshot_free() frees all.
+ */
+#ifndef PROCMEM_SNAPSHOT_H
+#define PROCMEM_SNAPSHOT_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "procfs.h"
+
+enum smaps_mode {
+	SMAPS_OFF,    /* status only */
+	SMAPS_ROLLUP, /* + smaps_rollup: pss, uss, swap_pss, pss by kind */
+	SMAPS_FULL,   /* + full smaps: quadrants and top mapped files */
+};
+const char *smaps_mode_name(enum smaps_mode m);
+
+enum collect_error {
+	COLLECT_ERR_VANISHED,	    /* exited between listing and reading (ENOENT, ESRCH, empty) */
+	COLLECT_ERR_PERMISSION,	    /* EACCES: status figures still exported */
+	COLLECT_ERR_PARSE,	    /* text that is not what the kernel writes */
+	COLLECT_ERR_SKIPPED_LARGE,  /* RSS over --smaps-max-rss: status figures only */
+	COLLECT_ERR_SKIPPED_BUDGET, /* --smaps-budget spent: status figures only */
+	COLLECT_ERR_COUNT
+};
+const char *collect_error_reason(enum collect_error e);
+
+struct str {
+	const char *s; /* NUL-terminated, in the snapshot's arena; never NULL */
+	size_t len;
+};
+
+enum {
+	SAMPLE_ROLLUP = 1u << 0,    /* `rollup` was read (its own `have` says which fields) */
+	SAMPLE_QUADRANTS = 1u << 1, /* `quad` was read from full smaps */
+	SAMPLE_EXPORTED = 1u << 2,  /* selected for per-process series */
+};
+
+struct proc_sample {
+	uint32_t pid, ppid, uid;
+	uint32_t flags; /* SAMPLE_* */
+	uint64_t start_ticks; /* clock ticks after boot (stat field 22) */
+	struct str comm, user, unit, exe;
+	struct proc_status status;
+	struct smaps_rollup rollup;
+	struct quadrant_sums quad[QUADRANT_COUNT];
+};
+
+/* The figure --top ranks by: PSS where it was read, else resident. */
+uint64_t proc_sample_rank(const struct proc_sample *p);
+
+struct agg_row {
+	struct str key; /* user name or unit ("" for processes outside any unit) */
+	uint64_t processes;
+	uint64_t resident, swap; /* over every process in the group */
+	uint64_t pss, uss;	 /* over the processes whose smaps_rollup was read */
+	bool have_pss, have_uss;
+};
+
+struct mapping_row {
+	struct str path;
+	uint64_t pss, rss;
+};
+
+/* The daemon's own figures, read once per cycle. */
+struct self_sample {
+	uint64_t resident, virtual_size; /* bytes */
+	uint64_t open_fds, max_fds;
+	uint64_t start_time_cs; /* centiseconds since the epoch */
+	bool have_memory, have_fds;
+};
+
+struct snapshot {
+	struct arena arena;
+	enum smaps_mode mode;
+
+	struct proc_sample *procs; /* sorted by pid after snapshot_finish() */
+	size_t nprocs, procs_alloc;
+	uint64_t btime; /* boot time, seconds since the epoch */
+	uint64_t hz;	/* clock ticks per second */
+
+	/* machine totals over every process read */
+	struct quadrant_sums quad_total[QUADRANT_COUNT];
+	bool have_quad_total;
+	uint64_t pss_total, uss_total, swap_total;
+	bool have_pss_total, have_uss_total;
+
+	struct agg_row *users, *units; /* sorted by key */
+	size_t nusers, nunits;
+	struct mapping_row *mappings; /* the top --mapping-top files by PSS, largest first */
+	size_t nmappings;
+	bool have_mappings;
+
+	uint64_t processes_exported;
+	uint64_t kernel_threads;
+
+	/* about the exporter itself */
+	uint64_t cycles_total;
+	uint64_t errors_total[COLLECT_ERR_COUNT]; /* cumulative since start */
+	uint64_t duration_ns;			  /* wall time of this cycle */
+	uint64_t timestamp_ns;			  /* CLOCK_REALTIME at the end of it */
+	struct self_sample self;
+};
+
+/* Which processes get per-process series; totals and aggregates ignore it. */
+struct select_opts {
+	const regex_t *include; /* NULL: every comm */
+	const regex_t *exclude; /* NULL: none */
+	uint64_t min_rss;	/* bytes; 0: no minimum */
+	unsigned top;		/* 0: all that pass the filters */
+};
+
+struct snapshot *snapshot_new(enum smaps_mode mode);
+void snapshot_free(struct snapshot *s); /* accepts NULL */
+
+/* A zeroed sample at the end of the array, or NULL on allocation failure. */
+struct proc_sample *snapshot_add_proc(struct snapshot *s);
+/* Drops the last sample added (a process that vanished half-way). */
+void snapshot_drop_last(struct snapshot *s);
+/* Copies s[0..len) into the snapshot's arena. Returns -ENOMEM. */
+int snapshot_str(struct snapshot *s, const char *src, size_t len, struct str *ret);
+
+/* Sorts, totals, aggregates, selects. -ENOMEM on allocation failure. */
+int snapshot_finish(struct snapshot *s, const struct select_opts *sel);
+
+/* ---- top mapped files -------------------------------------------------------------------- */
+
+/* Accumulates PSS and RSS per mapped file across every process of a cycle, then keeps the top
+ * N. Owned by the collector and reused from cycle to cycle (its memory is kept). */
+struct mapping_acc;
+struct mapping_acc *mapping_acc_new(void);
+void mapping_acc_free(struct mapping_acc *a); /* accepts NULL */
+void mapping_acc_reset(struct mapping_acc *a);
+int mapping_acc_add(struct mapping_acc *a, const char *path, size_t len, uint64_t pss, uint64_t rss);
+size_t mapping_acc_count(const struct mapping_acc *a);
+/* Copies the n files with most PSS into s->mappings (ties: by path, bytewise). */
+int mapping_acc_top(const struct mapping_acc *a, size_t n, struct snapshot *s);
+
+#endif

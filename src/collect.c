@@ -1,0 +1,558 @@
+/* collect.c — a collection cycle over /proc; see collect.h for what it reads and why.
+ *
+ * I/O only: every byte read goes to a parser in procfs.c. Whole small files (stat, status,
+ * cgroup, smaps_rollup) are read into one reused buffer that grows to the largest file seen;
+ * full smaps, which can be tens of megabytes, is read in 64 KiB chunks through the streaming
+ * parser, so memory stays bounded whatever the process. No stdio on /proc files: each read is
+ * one read(2) loop on a descriptor opened with openat() relative to /proc/PID.
+ */
+#include "collect.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "users.h"
+
+/* No /proc file we read whole is near this; a larger one is not what the kernel writes. */
+#define WHOLE_FILE_MAX (1u << 20)
+#define SMAPS_CHUNK (64u * 1024)
+/* The longest smaps line: a header with a PATH_MAX path, escaped, plus " (deleted)". */
+#define SMAPS_LINE_MAX (64u * 1024)
+
+struct collector {
+	int procfd;
+	DIR *dir;
+	struct buf rbuf;	/* whole-file reads */
+	struct buf chunk;	/* smaps chunks */
+	uint32_t *pids;
+	size_t npids, pids_alloc;
+	struct users_cache *users;
+	struct mapping_acc *maps;
+	uint64_t errors[COLLECT_ERR_COUNT];
+	uint64_t cycles;
+	uint32_t resume_pid; /* where the smaps budget ran out last cycle; 0: from the start */
+	uint64_t btime, hz;
+	uint64_t self_start_cs;
+	bool have_btime;
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads the whole file `name` under dirfd into b. -errno; -EFBIG past WHOLE_FILE_MAX. */
+static int read_whole_at(int dirfd, const char *name, struct buf *b)
+{
+	int fd, r = 0;
+
+	buf_reset(b);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (buf_avail(b) < 4096 && buf_grow(b, b->len < 4096 ? 4096 : b->len) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		n = read(fd, buf_tail(b), buf_avail(b));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		buf_advance(b, (size_t)n);
+		if (b->len > WHOLE_FILE_MAX) {
+			r = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	return r;
+}
+
+/* Maps a read error to what it means for the process. */
+static enum collect_error error_reason(int r)
+{
+	switch (r) {
+	case -EACCES:
+	case -EPERM:
+		return COLLECT_ERR_PERMISSION;
+	case -EBADMSG:
+	case -ERANGE:
+	case -EFBIG:
+		return COLLECT_ERR_PARSE;
+	default: /* ENOENT, ESRCH, and whatever else an exiting process answers */
+		return COLLECT_ERR_VANISHED;
+	}
+}
+
+int collector_new(const char *procfs, struct collector **ret)
+{
+	struct collector *c;
+	struct proc_stat st;
+	int fd, r;
+
+	assert(procfs && ret);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->procfd = -1;
+	buf_init(&c->rbuf);
+	buf_init(&c->chunk);
+	c->procfd = open(procfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->procfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	fd = dup(c->procfd);
+	if (fd < 0 || !(c->dir = fdopendir(fd))) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	c->users = users_cache_new(NULL, NULL);
+	c->maps = mapping_acc_new();
+	if (!c->users || !c->maps) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	c->hz = (uint64_t)sysconf(_SC_CLK_TCK);
+	if (c->hz == 0 || c->hz > 1000000)
+		c->hz = 100;
+	if (read_whole_at(c->procfd, "stat", &c->rbuf) >= 0 &&
+	    proc_btime_parse(c->rbuf.buf, c->rbuf.len, &c->btime) >= 0)
+		c->have_btime = true;
+
+	/* the daemon's own start time, from the real /proc whatever procfs is */
+	{
+		uint64_t btime;
+		if (read_whole_at(AT_FDCWD, "/proc/stat", &c->rbuf) >= 0 &&
+		    proc_btime_parse(c->rbuf.buf, c->rbuf.len, &btime) >= 0 &&
+		    read_whole_at(AT_FDCWD, "/proc/self/stat", &c->rbuf) >= 0 &&
+		    proc_stat_parse(c->rbuf.buf, c->rbuf.len, &st) >= 0)
+			c->self_start_cs = btime * 100 + st.starttime * 100 / c->hz;
+	}
+	*ret = c;
+	return 0;
+fail:
+	collector_free(c);
+	return r;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	if (c->dir)
+		closedir(c->dir);
+	if (c->procfd >= 0)
+		close(c->procfd);
+	buf_done(&c->rbuf);
+	buf_done(&c->chunk);
+	free(c->pids);
+	users_cache_free(c->users);
+	mapping_acc_free(c->maps);
+	free(c);
+}
+
+void collector_clear_caches(struct collector *c)
+{
+	users_cache_clear(c->users);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Fills c->pids with the numeric entries of the proc directory, sorted. */
+static int list_pids(struct collector *c)
+{
+	struct dirent *de;
+
+	c->npids = 0;
+	rewinddir(c->dir);
+	errno = 0;
+	while ((de = readdir(c->dir))) {
+		const char *s = de->d_name;
+		uint64_t v = 0;
+
+		if (*s < '1' || *s > '9')
+			continue;
+		for (; *s >= '0' && *s <= '9' && v <= UINT32_MAX; s++)
+			v = v * 10 + (uint64_t)(*s - '0');
+		if (*s || v > UINT32_MAX)
+			continue;
+		if (c->npids == c->pids_alloc) {
+			size_t n = c->pids_alloc ? c->pids_alloc * 2 : 1024;
+			uint32_t *np = reallocarray(c->pids, n, sizeof(*np));
+			if (!np)
+				return -ENOMEM;
+			c->pids = np;
+			c->pids_alloc = n;
+		}
+		c->pids[c->npids++] = (uint32_t)v;
+	}
+	if (errno)
+		return -errno;
+	qsort(c->pids, c->npids, sizeof(*c->pids), cmp_u32);
+	return 0;
+}
+
+struct smaps_ctx {
+	struct mapping_acc *maps; /* NULL: top mapped files not wanted */
+};
+
+static int on_mapping(const struct smaps_mapping *m, void *userdata)
+{
+	struct smaps_ctx *ctx = userdata;
+
+	if (!ctx->maps || (m->quadrant != QUADRANT_PRIVATE_FILE && m->quadrant != QUADRANT_SHARED_FILE))
+		return 0;
+	return mapping_acc_add(ctx->maps, m->path, m->path_len, m->sums.pss, m->sums.rss);
+}
+
+/* Streams /proc/PID/smaps through the parser. A process that vanishes half-way has already
+ * added its first mappings to this cycle's per-file sums; undoing that would need a second
+ * accumulation for every process to guard against a rare race, so it stays: an error of part
+ * of one process's share, for one cycle. */
+static int read_smaps_at(struct collector *c, int dirfd, bool want_maps,
+			 struct quadrant_sums ret[QUADRANT_COUNT])
+{
+	struct smaps_ctx ctx = { .maps = want_maps ? c->maps : NULL };
+	struct smaps_parser p;
+	size_t have = 0;
+	int fd, r = 0;
+	bool any = false;
+
+	fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	smaps_parser_init(&p, on_mapping, &ctx);
+	buf_reset(&c->chunk);
+	if (buf_grow(&c->chunk, SMAPS_CHUNK) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		size_t used;
+		ssize_t n;
+
+		if (have == buf_avail(&c->chunk)) {
+			/* a line longer than the buffer: grow, within reason */
+			if (have >= SMAPS_LINE_MAX) {
+				r = -EBADMSG;
+				break;
+			}
+			if (buf_grow(&c->chunk, have * 2) < 0) { /* len stays 0: realloc keeps the bytes */
+				r = -ENOMEM;
+				break;
+			}
+		}
+		n = read(fd, c->chunk.buf + have, buf_avail(&c->chunk) - have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		any = true;
+		have += (size_t)n;
+		r = smaps_parser_feed(&p, c->chunk.buf, have, &used);
+		if (r < 0)
+			break;
+		memmove(c->chunk.buf, c->chunk.buf + used, have - used);
+		have -= used;
+	}
+	if (r >= 0 && !any)
+		r = -ESRCH; /* an empty smaps: the process lost its mm between status and here */
+	if (r >= 0)
+		r = smaps_parser_finish(&p);
+	if (r >= 0)
+		memcpy(ret, p.q, sizeof(p.q));
+out:
+	smaps_parser_done(&p);
+	close(fd);
+	return r;
+}
+
+/* Reads smaps_rollup (and in full mode smaps) into the sample. */
+static int read_smaps(struct collector *c, int dirfd, const struct collect_opts *o,
+		      struct proc_sample *ps)
+{
+	int r;
+
+	r = read_whole_at(dirfd, "smaps_rollup", &c->rbuf);
+	if (r < 0)
+		return r;
+	if (c->rbuf.len == 0)
+		return -ESRCH; /* exited: rollup of a process without an mm is empty */
+	r = smaps_rollup_parse(c->rbuf.buf, c->rbuf.len, &ps->rollup);
+	if (r < 0)
+		return r;
+	ps->flags |= SAMPLE_ROLLUP;
+	if (o->smaps != SMAPS_FULL)
+		return 0;
+	r = read_smaps_at(c, dirfd, o->mapping_top > 0, ps->quad);
+	if (r < 0)
+		return r;
+	ps->flags |= SAMPLE_QUADRANTS;
+	return 0;
+}
+
+/* The comm, user, unit and exe strings of a sample. */
+static int sample_strings(struct collector *c, struct snapshot *s, int dirfd,
+			  const struct proc_stat *st, struct proc_sample *ps)
+{
+	const char *name, *unit;
+	size_t len, unit_len;
+	char link[4096 + 16];
+	ssize_t n;
+	int r;
+
+	r = snapshot_str(s, st->comm, st->comm_len, &ps->comm);
+	if (r < 0)
+		return r;
+	name = users_cache_name(c->users, ps->uid, &len);
+	if (!name)
+		return -ENOMEM;
+	r = snapshot_str(s, name, len, &ps->user);
+	if (r < 0)
+		return r;
+	if (read_whole_at(dirfd, "cgroup", &c->rbuf) >= 0 &&
+	    proc_cgroup_unit(c->rbuf.buf, c->rbuf.len, &unit, &unit_len) >= 0 && unit_len > 0) {
+		r = snapshot_str(s, unit, unit_len, &ps->unit);
+		if (r < 0)
+			return r;
+	}
+	/* EACCES without ptrace rights, ENOENT for kernel threads and exiting processes: "" */
+	n = readlinkat(dirfd, "exe", link, sizeof(link));
+	if (n > 0 && (size_t)n < sizeof(link))
+		return snapshot_str(s, link, (size_t)n, &ps->exe);
+	return 0;
+}
+
+enum proc_outcome { PROC_SAMPLED, PROC_KTHREAD, PROC_SKIPPED };
+
+/* Reads one process. Errors that concern only this process are counted here and return
+ * PROC_SKIPPED; only allocation failure is returned as an error. */
+static int collect_one(struct collector *c, struct snapshot *s, const struct collect_opts *o,
+		       uint32_t pid, uint64_t *smaps_ns, bool *budget_spent)
+{
+	struct proc_status status;
+	struct proc_stat st;
+	struct proc_sample *ps;
+	char name[16];
+	int dirfd, r;
+
+	snprintf(name, sizeof(name), "%u", pid);
+	dirfd = openat(c->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		c->errors[error_reason(-errno)]++;
+		return PROC_SKIPPED;
+	}
+	r = read_whole_at(dirfd, "status", &c->rbuf);
+	if (r >= 0 && c->rbuf.len == 0)
+		r = -ESRCH;
+	if (r >= 0)
+		r = proc_status_parse(c->rbuf.buf, c->rbuf.len, &status);
+	if (r >= 0 && !(status.have & PROC_STATUS_UID))
+		r = -EBADMSG;
+	if (r < 0)
+		goto skip;
+	/* stat last of the two: comm points into rbuf until it is copied */
+	r = read_whole_at(dirfd, "stat", &c->rbuf);
+	if (r >= 0)
+		r = proc_stat_parse(c->rbuf.buf, c->rbuf.len, &st);
+	if (r < 0)
+		goto skip;
+	if (status.kthread || (st.flags & PROC_PF_KTHREAD)) {
+		close(dirfd);
+		return PROC_KTHREAD;
+	}
+	if (st.state == 'Z' || st.state == 'X') {
+		close(dirfd); /* a zombie holds no memory: nothing to say, nothing wrong */
+		return PROC_SKIPPED;
+	}
+	if (!(status.have & PROC_STATUS_VMSIZE)) {
+		r = -ESRCH; /* exiting: its mm is already gone */
+		goto skip;
+	}
+	ps = snapshot_add_proc(s);
+	if (!ps) {
+		close(dirfd);
+		return -ENOMEM;
+	}
+	ps->pid = pid;
+	ps->ppid = st.ppid;
+	ps->uid = status.ruid;
+	ps->start_ticks = st.starttime;
+	ps->status = status;
+	r = sample_strings(c, s, dirfd, &st, ps);
+	if (r < 0) {
+		close(dirfd);
+		return r;
+	}
+	if (o->smaps != SMAPS_OFF) {
+		if (o->smaps_max_rss && status.vm_rss > o->smaps_max_rss) {
+			c->errors[COLLECT_ERR_SKIPPED_LARGE]++;
+		} else if (*budget_spent) {
+			c->errors[COLLECT_ERR_SKIPPED_BUDGET]++;
+		} else {
+			uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+
+			r = read_smaps(c, dirfd, o, ps);
+			*smaps_ns += now_ns(CLOCK_MONOTONIC) - t0;
+			if (o->smaps_budget_ns && *smaps_ns >= o->smaps_budget_ns)
+				*budget_spent = true;
+			if (r == -ENOMEM) {
+				close(dirfd);
+				return r;
+			}
+			if (r < 0) {
+				enum collect_error e = error_reason(r);
+
+				c->errors[e]++;
+				if (e == COLLECT_ERR_VANISHED)
+					snapshot_drop_last(s);
+				/* permission or parse: the status figures stand */
+				ps->flags &= ~(uint32_t)(SAMPLE_ROLLUP | SAMPLE_QUADRANTS);
+				close(dirfd);
+				return e == COLLECT_ERR_VANISHED ? PROC_SKIPPED : PROC_SAMPLED;
+			}
+		}
+	}
+	close(dirfd);
+	return PROC_SAMPLED;
+skip:
+	close(dirfd);
+	if (r == -ENOMEM)
+		return r;
+	c->errors[error_reason(r)]++;
+	return PROC_SKIPPED;
+}
+
+/* The daemon's own figures, always from the real /proc. */
+static void collect_self(struct collector *c, struct self_sample *self)
+{
+	struct proc_statm sm;
+	struct rlimit rl;
+	long page = sysconf(_SC_PAGESIZE);
+	DIR *d;
+
+	self->start_time_cs = c->self_start_cs;
+	if (read_whole_at(AT_FDCWD, "/proc/self/statm", &c->rbuf) >= 0 &&
+	    proc_statm_parse(c->rbuf.buf, c->rbuf.len, &sm) >= 0 && page > 0) {
+		self->resident = sm.resident * (uint64_t)page;
+		self->virtual_size = sm.size * (uint64_t)page;
+		self->have_memory = true;
+	}
+	d = opendir("/proc/self/fd");
+	if (d && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		uint64_t n = 0;
+		struct dirent *de;
+
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				n++;
+		self->open_fds = n ? n - 1 : 0; /* not counting the directory's own descriptor */
+		self->max_fds = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+		self->have_fds = true;
+	}
+	if (d)
+		closedir(d);
+}
+
+int collector_cycle(struct collector *c, const struct collect_opts *o, struct snapshot **ret)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC), last_tick = t0, smaps_ns = 0;
+	struct snapshot *s;
+	bool budget_spent = false;
+	uint32_t resume = 0;
+	size_t i, start = 0;
+	int r;
+
+	assert(c && o && ret);
+	s = snapshot_new(o->smaps);
+	if (!s)
+		return -ENOMEM;
+	s->btime = c->btime;
+	s->hz = c->have_btime ? c->hz : 0;
+	mapping_acc_reset(c->maps);
+
+	r = list_pids(c);
+	if (r < 0)
+		goto fail;
+	/* start where the budget ran out last time, wrapping round */
+	while (c->resume_pid && start < c->npids && c->pids[start] < c->resume_pid)
+		start++;
+	if (start == c->npids)
+		start = 0;
+	for (i = 0; i < c->npids; i++) {
+		uint32_t pid = c->pids[(start + i) % c->npids];
+		bool was_spent = budget_spent;
+
+		if (o->stop && *o->stop) {
+			r = -EINTR;
+			goto fail;
+		}
+		r = collect_one(c, s, o, pid, &smaps_ns, &budget_spent);
+		if (r < 0)
+			goto fail;
+		if (r == PROC_KTHREAD)
+			s->kernel_threads++;
+		if (budget_spent && !was_spent)
+			resume = pid; /* this one was read; the next cycle starts after it */
+		if (o->tick) {
+			uint64_t now = now_ns(CLOCK_MONOTONIC);
+			if (now - last_tick >= o->tick_ns) {
+				o->tick(o->tick_userdata);
+				last_tick = now;
+			}
+		}
+	}
+	c->resume_pid = resume ? resume + 1 : 0;
+
+	if (o->smaps == SMAPS_FULL) {
+		r = mapping_acc_top(c->maps, o->mapping_top, s);
+		if (r < 0)
+			goto fail;
+	}
+	r = snapshot_finish(s, &o->select);
+	if (r < 0)
+		goto fail;
+	collect_self(c, &s->self);
+	c->cycles++;
+	s->cycles_total = c->cycles;
+	memcpy(s->errors_total, c->errors, sizeof(c->errors));
+	s->duration_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	s->timestamp_ns = now_ns(CLOCK_REALTIME);
+	*ret = s;
+	return 0;
+fail:
+	snapshot_free(s);
+	return r;
+}

@@ -1,0 +1,684 @@
+/* config.c — options: one table, two sources (configuration file, then command line).
+ *
+ * Each option has a name (the long flag without its dashes), a kind that says how its value
+ * parses, and where it goes in struct config. The command line is scanned with getopt_long
+ * into (option, value) pairs first, so that --config is known before anything is applied;
+ * then defaults, then the file (through libinih), then the pairs, then the checks that involve
+ * several options (regex compilation, TLS key and certificate together).
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum opt_kind {
+	KIND_STRING,
+	KIND_PATH,     /* a string naming a file that must be readable */
+	KIND_DURATION, /* uint64_t ns */
+	KIND_SIZE,     /* uint64_t bytes */
+	KIND_UINT,     /* unsigned */
+	KIND_SMAPS,    /* enum smaps_mode */
+	KIND_REGEX,    /* string, compiled at the end */
+	KIND_ADDRESS,  /* HOST:PORT */
+	KIND_LEVEL,    /* int 1..9 */
+	KIND_FLAG,     /* bool, command line only */
+};
+
+struct opt {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;
+	bool cli_only;
+	uint64_t min, max; /* for durations, sizes and numbers */
+};
+
+#define OFF(field) offsetof(struct config, field)
+static const struct opt opts[] = {
+	{ "config", KIND_PATH, OFF(config_file), true, 0, 0 },
+	{ "web.listen-address", KIND_ADDRESS, OFF(listen_address), false, 0, 0 },
+	{ "interval", KIND_DURATION, OFF(interval_ns), false, 100000000u, 86400000000000u },
+	{ "smaps", KIND_SMAPS, OFF(smaps), false, 0, 0 },
+	{ "smaps-max-rss", KIND_SIZE, OFF(smaps_max_rss), false, 0, UINT64_MAX },
+	{ "smaps-budget", KIND_DURATION, OFF(smaps_budget_ns), false, 0, 86400000000000u },
+	{ "include", KIND_REGEX, OFF(include), false, 0, 0 },
+	{ "exclude", KIND_REGEX, OFF(exclude), false, 0, 0 },
+	{ "top", KIND_UINT, OFF(top), false, 0, 1000000 },
+	{ "min-rss", KIND_SIZE, OFF(min_rss), false, 0, UINT64_MAX },
+	{ "mapping-top", KIND_UINT, OFF(mapping_top), false, 0, 100000 },
+	{ "procfs", KIND_STRING, OFF(procfs), false, 0, 0 },
+	{ "tls-cert", KIND_PATH, OFF(tls_cert), false, 0, 0 },
+	{ "tls-key", KIND_PATH, OFF(tls_key), false, 0, 0 },
+	{ "basic-auth-file", KIND_PATH, OFF(basic_auth_file), false, 0, 0 },
+	{ "gzip-level", KIND_LEVEL, OFF(gzip_level), false, 1, 9 },
+	{ "once", KIND_FLAG, OFF(once), true, 0, 0 },
+	{ "check-config", KIND_FLAG, OFF(check_config), true, 0, 0 },
+	{ "version", KIND_FLAG, OFF(version), true, 0, 0 },
+	{ "help", KIND_FLAG, OFF(help), true, 0, 0 },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+#define OPT_HELP_INDEX ((int)NOPTS - 1)
+#define OPT_VAL_BASE 256 /* getopt_long's val for opts[i]: clear of short options and of 0 */
+
+/* ---- value parsers ------------------------------------------------------------------------- */
+
+/* Parses "123" or "123.456" into a whole part and up to 9 fraction digits (nanos scale). */
+static int parse_decimal(const char **s, uint64_t *ret_whole, uint64_t *ret_frac9)
+{
+	const char *p = *s;
+	uint64_t whole = 0, frac = 0, scale = 100000000;
+	bool digits = false;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
+			if (scale == 0) {
+				if (*p != '0')
+					return -EINVAL; /* finer than a nanosecond/byte fraction */
+				continue;
+			}
+			frac += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (!digits)
+		return -EINVAL;
+	*s = p;
+	*ret_whole = whole;
+	*ret_frac9 = frac;
+	return 0;
+}
+
+/* whole.frac9 * mult, exactly; -EINVAL if it is not a whole number of units. */
+static int scale_decimal(uint64_t whole, uint64_t frac9, uint64_t mult, uint64_t *ret)
+{
+	uint64_t a, b;
+	unsigned __int128 f = (unsigned __int128)frac9 * mult;
+
+	if (__builtin_mul_overflow(whole, mult, &a))
+		return -ERANGE;
+	if (f % 1000000000u)
+		return -EINVAL;
+	b = (uint64_t)(f / 1000000000u);
+	if (__builtin_add_overflow(a, b, ret))
+		return -ERANGE;
+	return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *ret)
+{
+	static const char units[] = "KMGTPE";
+	uint64_t whole, frac, mult = 1;
+	const char *u;
+	int r;
+
+	assert(s && ret);
+	r = parse_decimal(&s, &whole, &frac);
+	if (r < 0)
+		return r;
+	if (*s) {
+		u = strchr(units, *s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s);
+		if (u && *u) {
+			for (long i = 0; i <= u - units; i++)
+				mult *= 1024;
+			s++;
+			if (*s == 'i')
+				s++;
+		}
+		if (*s == 'B')
+			s++;
+		if (*s)
+			return -EINVAL;
+	}
+	return scale_decimal(whole, frac, mult, ret);
+}
+
+int config_parse_duration(const char *s, uint64_t *ret_ns)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ns;
+	} units[] = {
+		{ "", 1000000000u },   { "s", 1000000000u },	{ "ms", 1000000u },
+		{ "us", 1000u },       { "m", 60000000000u },	{ "h", 3600000000000u },
+	};
+	uint64_t whole, frac;
+	size_t i;
+	int r;
+
+	assert(s && ret_ns);
+	r = parse_decimal(&s, &whole, &frac);
+	if (r < 0)
+		return r;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(s, units[i].suffix) == 0)
+			return scale_decimal(whole, frac, units[i].ns, ret_ns);
+	return -EINVAL;
+}
+
+static int parse_uint(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int config_split_listen_address(const char *addr, char **ret_host, char **ret_port)
+{
+	const char *colon, *host = addr, *host_end;
+	uint64_t port;
+	char *h, *p;
+
+	assert(addr && ret_host && ret_port);
+	if (addr[0] == '[') {
+		host_end = strchr(addr, ']');
+		if (!host_end || host_end[1] != ':')
+			return -EINVAL;
+		host = addr + 1;
+		colon = host_end + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return -EINVAL;
+		host_end = colon;
+		if (memchr(addr, ':', (size_t)(colon - addr)))
+			return -EINVAL; /* an IPv6 address needs brackets */
+	}
+	if (parse_uint(colon + 1, &port) < 0 || port > 65535)
+		return -EINVAL;
+	h = strndup(host, (size_t)(host_end - host));
+	p = strdup(colon + 1);
+	if (!h || !p) {
+		free(h);
+		free(p);
+		return -ENOMEM;
+	}
+	*ret_host = h;
+	*ret_port = p;
+	return 0;
+}
+
+/* ---- applying one value -------------------------------------------------------------------- */
+
+static void *field(struct config *c, const struct opt *o)
+{
+	return (char *)c + o->off;
+}
+
+static int set_string(char **dst, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static void duration_text(struct buf *b, uint64_t ns)
+{
+	if (ns % 1000000000u == 0)
+		buf_addf(b, "%llus", (unsigned long long)(ns / 1000000000u));
+	else
+		buf_addf(b, "%llums", (unsigned long long)(ns / 1000000u));
+}
+
+/* Applies value v to option o; on error writes what was expected into err. */
+static int apply(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	uint64_t n;
+	int r;
+
+	switch (o->kind) {
+	case KIND_FLAG:
+		*(bool *)field(c, o) = true;
+		return 0;
+	case KIND_STRING:
+	case KIND_REGEX:
+		if (!*v && o->kind == KIND_STRING) {
+			buf_addstr(err, "expected a non-empty value");
+			return -EINVAL;
+		}
+		return set_string(field(c, o), v);
+	case KIND_PATH:
+		if (!*v) {
+			buf_addstr(err, "expected a file name");
+			return -EINVAL;
+		}
+		if (access(v, R_OK) < 0) {
+			buf_addf(err, "cannot read \"%s\": %s", v, strerror(errno));
+			return -EINVAL;
+		}
+		return set_string(field(c, o), v);
+	case KIND_ADDRESS: {
+		char *h, *p;
+		r = config_split_listen_address(v, &h, &p);
+		if (r < 0) {
+			buf_addf(err, "\"%s\" is not an address (expected HOST:PORT, :PORT or [IPv6]:PORT)", v);
+			return -EINVAL;
+		}
+		free(h);
+		free(p);
+		return set_string(field(c, o), v);
+	}
+	case KIND_DURATION:
+		r = config_parse_duration(v, &n);
+		if (r < 0 || n < o->min || n > o->max) {
+			buf_addf(err, "\"%s\" is not a duration from ", v);
+			duration_text(err, o->min);
+			buf_addstr(err, " to ");
+			duration_text(err, o->max);
+			buf_addstr(err, " (expected seconds, or a number with ms, s, m or h, like 15s)");
+			return -EINVAL;
+		}
+		*(uint64_t *)field(c, o) = n;
+		return 0;
+	case KIND_SIZE:
+		r = config_parse_size(v, &n);
+		if (r < 0) {
+			buf_addf(err, "\"%s\" is not a size (expected bytes, with an optional K, M, G or T suffix, like 512M)", v);
+			return -EINVAL;
+		}
+		*(uint64_t *)field(c, o) = n;
+		return 0;
+	case KIND_UINT:
+	case KIND_LEVEL:
+		r = parse_uint(v, &n);
+		if (r < 0 || n < o->min || n > o->max) {
+			buf_addf(err, "\"%s\" is not a whole number from %llu to %llu", v,
+				 (unsigned long long)o->min, (unsigned long long)o->max);
+			return -EINVAL;
+		}
+		if (o->kind == KIND_UINT)
+			*(unsigned *)field(c, o) = (unsigned)n;
+		else
+			*(int *)field(c, o) = (int)n;
+		return 0;
+	case KIND_SMAPS:
+		if (strcmp(v, "off") == 0)
+			c->smaps = SMAPS_OFF;
+		else if (strcmp(v, "rollup") == 0)
+			c->smaps = SMAPS_ROLLUP;
+		else if (strcmp(v, "full") == 0)
+			c->smaps = SMAPS_FULL;
+		else {
+			buf_addf(err, "\"%s\" is not a smaps mode (expected off, rollup or full)", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- the configuration file ---------------------------------------------------------------- */
+
+/* The key of an option in the file: --web.listen-address is web_listen_address. */
+static bool key_matches(const char *key, const char *name)
+{
+	for (; *key && *name; key++, name++) {
+		char n = *name == '-' || *name == '.' ? '_' : *name;
+		if (*key != n)
+			return false;
+	}
+	return *key == *name;
+}
+
+struct file_ctx {
+	struct config *c;
+	struct buf *err;
+	bool seen[NOPTS];
+	bool failed;
+};
+
+/* libinih's handler: returns nonzero to go on, 0 to mark the line as an error (ini_parse()
+ * then returns the number of the first such line). */
+static int file_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct file_ctx *ctx = user;
+	size_t i;
+
+	if (ctx->failed)
+		return 1; /* report the first problem only */
+	if (section && *section) {
+		buf_addf(ctx->err, "[%s]: sections are not used; write key = value lines", section);
+		goto fail;
+	}
+	for (i = 0; i < NOPTS; i++)
+		if (key_matches(name, opts[i].name))
+			break;
+	if (i == NOPTS || opts[i].cli_only) {
+		buf_addf(ctx->err, "unknown key \"%s\"", name);
+		goto fail;
+	}
+	if (ctx->seen[i]) {
+		buf_addf(ctx->err, "%s: set twice (or continued by an indented line)", name);
+		goto fail;
+	}
+	ctx->seen[i] = true;
+	buf_addf(ctx->err, "%s: ", name);
+	if (apply(ctx->c, &opts[i], value, ctx->err) < 0)
+		goto fail;
+	buf_reset(ctx->err);
+	return 1;
+fail:
+	ctx->failed = true;
+	return 0;
+}
+
+static int read_small_file(const char *path, struct buf *b, struct buf *err)
+{
+	FILE *f = fopen(path, "re");
+	char chunk[4096];
+	size_t n;
+
+	if (!f) {
+		buf_addf(err, "%s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_add(b, chunk, n);
+		if (b->len > 1024 * 1024) {
+			fclose(f);
+			buf_addf(err, "%s: larger than 1 MiB; not a configuration file", path);
+			return -EINVAL;
+		}
+	}
+	if (ferror(f) || buf_failed(b)) {
+		buf_addf(err, "%s: read error", path);
+		fclose(f);
+		return -EINVAL;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int load_file(struct config *c, const char *path, struct buf *err)
+{
+	struct file_ctx ctx = { .c = c };
+	struct buf text = BUF_INIT, msg = BUF_INIT;
+	const char *p, *end;
+	unsigned line = 1;
+	int r;
+
+	r = read_small_file(path, &text, err);
+	if (r < 0)
+		goto out;
+	/* what libinih would mishandle: NUL bytes end its input, long lines are split */
+	for (p = text.buf, end = text.buf + text.len; p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p);
+
+		if (memchr(p, '\0', n)) {
+			buf_addf(err, "%s:%u: a NUL byte; not a text file", path, line);
+			r = -EINVAL;
+			goto out;
+		}
+		if (n >= INI_MAX_LINE) {
+			buf_addf(err, "%s:%u: line longer than %d bytes", path, line, INI_MAX_LINE - 1);
+			r = -EINVAL;
+			goto out;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	ctx.err = &msg;
+	r = ini_parse_string(text.buf, file_handler, &ctx);
+	if (r != 0) {
+		if (msg.len == 0)
+			buf_addstr(&msg, "expected key = value");
+		buf_addf(err, "%s:%d: %s", path, r, msg.buf);
+		r = -EINVAL;
+	}
+out:
+	buf_done(&text);
+	buf_done(&msg);
+	return r;
+}
+
+/* ---- loading ------------------------------------------------------------------------------- */
+
+static void defaults(struct config *c)
+{
+	*c = (struct config){
+		.interval_ns = 15000000000u,
+		.smaps = SMAPS_FULL,
+		.smaps_max_rss = 8ull << 30,
+		.smaps_budget_ns = UINT64_MAX, /* unset: derived from the interval */
+		.top = 100,
+		.mapping_top = 20,
+		.gzip_level = 1,
+	};
+}
+
+static int compile_regex(const char *opt, const char *re, regex_t *ret, bool *ret_have, struct buf *err)
+{
+	struct buf anchored = BUF_INIT;
+	char msg[256];
+	int r;
+
+	if (!re)
+		return 0;
+	/* anchored at both ends, like Prometheus' own regex matchers */
+	buf_addf(&anchored, "^(%s)$", re);
+	if (buf_failed(&anchored))
+		return -ENOMEM;
+	r = regcomp(ret, anchored.buf, REG_EXTENDED | REG_NOSUB);
+	buf_done(&anchored);
+	if (r != 0) {
+		regerror(r, ret, msg, sizeof(msg));
+		buf_addf(err, "--%s: \"%s\" is not a POSIX extended regular expression: %s", opt, re, msg);
+		return -EINVAL;
+	}
+	*ret_have = true;
+	return 0;
+}
+
+static int finish(struct config *c, struct buf *err)
+{
+	int r;
+
+	if (!c->listen_address && set_string(&c->listen_address, CONFIG_DEFAULT_LISTEN) < 0)
+		return -ENOMEM;
+	if (!c->procfs && set_string(&c->procfs, "/proc") < 0)
+		return -ENOMEM;
+	if (c->smaps_budget_ns == UINT64_MAX)
+		c->smaps_budget_ns = c->interval_ns / 3;
+	if (!c->tls_cert != !c->tls_key) {
+		buf_addstr(err, "--tls-cert and --tls-key go together: give both or neither");
+		return -EINVAL;
+	}
+	r = compile_regex("include", c->include, &c->include_re, &c->have_include_re, err);
+	if (r < 0)
+		return r;
+	return compile_regex("exclude", c->exclude, &c->exclude_re, &c->have_exclude_re, err);
+}
+
+int config_load(struct config *ret, int argc, char *const argv[], struct buf *err)
+{
+	struct option longopts[NOPTS + 1];
+	struct config c;
+	const struct opt **which = NULL;
+	char **values = NULL;
+	int n = 0, i, r = -EINVAL;
+
+	assert(ret && argv && err);
+	defaults(&c);
+	for (i = 0; i < (int)NOPTS; i++)
+		longopts[i] = (struct option){ opts[i].name, opts[i].kind == KIND_FLAG ? no_argument : required_argument,
+					       NULL, OPT_VAL_BASE + i };
+	longopts[NOPTS] = (struct option){ 0 };
+	which = calloc((size_t)argc + 1, sizeof(*which));
+	values = calloc((size_t)argc + 1, sizeof(*values));
+	if (!which || !values) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	/* pass 1: the command line into (option, value) pairs */
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		/* "+": stop at the first non-option; ":": report a missing value as ':' */
+		int ch = getopt_long(argc, argv, "+:h", longopts, NULL);
+
+		if (ch == -1)
+			break;
+		if (ch == ':') {
+			buf_addf(err, "%s needs a value (see --help)", argv[optind - 1]);
+			goto out;
+		}
+		if (ch == '?') {
+			buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
+			goto out;
+		}
+		ch = ch == 'h' ? OPT_HELP_INDEX : ch - OPT_VAL_BASE;
+		which[n] = &opts[ch];
+		values[n] = optarg ? optarg : (char *)"";
+		n++;
+	}
+	if (optind < argc) {
+		buf_addf(err, "unexpected argument \"%s\" (see --help)", argv[optind]);
+		goto out;
+	}
+
+	/* pass 2: the file named by --config, then the pairs over it */
+	for (i = 0; i < n; i++) {
+		if (which[i]->off != OFF(config_file))
+			continue;
+		buf_reset(err);
+		buf_addstr(err, "--config: ");
+		r = apply(&c, which[i], values[i], err);
+		if (r < 0)
+			goto out;
+		buf_reset(err);
+	}
+	if (c.config_file && (r = load_file(&c, c.config_file, err)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (which[i]->off == OFF(config_file))
+			continue;
+		buf_addf(err, "--%s: ", which[i]->name);
+		r = apply(&c, which[i], values[i], err);
+		if (r < 0)
+			goto out;
+		buf_reset(err);
+	}
+	r = finish(&c, err);
+out:
+	free(which);
+	free(values);
+	if (r < 0) {
+		config_done(&c);
+		if (err->len == 0)
+			buf_addstr(err, r == -ENOMEM ? "out of memory" : "invalid configuration");
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void config_done(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->listen_address);
+	free(c->include);
+	free(c->exclude);
+	if (c->have_include_re)
+		regfree(&c->include_re);
+	if (c->have_exclude_re)
+		regfree(&c->exclude_re);
+	free(c->procfs);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->basic_auth_file);
+	free(c->config_file);
+	memset(c, 0, sizeof(*c));
+}
+
+void config_usage(FILE *f, const char *argv0)
+{
+	fprintf(f,
+"Usage: %s [OPTION]...\n"
+"\n"
+"Export the memory of every process, as the kernel counts it, to Prometheus.\n"
+"\n"
+"procmem_exporter reads /proc every --interval and serves per-process RSS, PSS, USS, shared,\n"
+"data, code and swap, the four quadrants (private/shared x anonymous/file-backed) of each\n"
+"process and of the whole machine, per-user and per-systemd-unit sums, and the mapped files\n"
+"with most PSS, at http://HOST:PORT/metrics. A scrape serves the last cycle's rendering from\n"
+"memory and never reads /proc itself.\n"
+"\n"
+"Options (each also a configuration file key: the name without dashes, '-' and '.' as '_'):\n"
+"  --config FILE              read options from FILE first; flags given here override it\n"
+"  --web.listen-address ADDR  where to serve: HOST:PORT, :PORT (every address) or\n"
+"                             [IPv6]:PORT; port 0 picks a free one (default %s).\n"
+"                             Ignored when systemd passes a socket (socket activation)\n"
+"  --interval DURATION        time between collection cycles (default 15s)\n"
+"  --smaps off|rollup|full    how much of each process's smaps to read (default full):\n"
+"                               off     /proc/PID/status only: RSS, shared, data, code, swap\n"
+"                               rollup  + smaps_rollup: PSS, USS, swap PSS, PSS by kind\n"
+"                               full    + smaps: quadrants per process and machine-wide,\n"
+"                                       and the top mapped files\n"
+"  --smaps-max-rss SIZE       read no smaps of a process with a larger RSS: its page-table\n"
+"                             walk holds its mmap lock and can stall it; such processes get\n"
+"                             status figures only (default 8G; 0: no bound)\n"
+"  --smaps-budget DURATION    time per cycle for smaps reads; past it the remaining processes\n"
+"                             get status figures only, and the next cycle starts where this\n"
+"                             one stopped (default a third of --interval; 0: no budget)\n"
+"  --include REGEX            per-process series only for comms matching REGEX (POSIX\n"
+"                             extended, anchored at both ends)\n"
+"  --exclude REGEX            no per-process series for comms matching REGEX\n"
+"  --min-rss SIZE             no per-process series for processes with a smaller RSS\n"
+"  --top N                    per-process series only for the N processes with most PSS\n"
+"                             (RSS where PSS is not read) after the filters above (default\n"
+"                             100; 0: all). Totals and aggregates always cover every process\n"
+"  --mapping-top N            export the N mapped files with most PSS (default 20; 0: none;\n"
+"                             needs --smaps full)\n"
+"  --procfs DIR               read processes from DIR instead of /proc (for tests)\n"
+"  --tls-cert FILE            serve HTTPS with this PEM certificate (with --tls-key)\n"
+"  --tls-key FILE             the certificate's PEM private key\n"
+"  --basic-auth-file FILE     require HTTP basic auth: FILE holds user:bcrypt-hash lines\n"
+"  --gzip-level N             compression level for gzip responses, 1-9 (default 1)\n"
+"  --once                     run one cycle, write the exposition to standard output, exit\n"
+"  --check-config             check the options and configuration file, say\n"
+"                             \"configuration OK\" and exit\n"
+"  --version                  print the version and exit\n"
+"  -h, --help                 print this help and exit\n"
+"\n"
+"Sizes take K, M, G, T suffixes (powers of 1024: 512M, 8G). Durations are seconds or take ms,\n"
+"s, m, h suffixes (500ms, 15s, 2m).\n"
+"\n"
+"Endpoints: /metrics (GET, HEAD; gzip on Accept-Encoding: gzip; OpenMetrics 1.0 on\n"
+"Accept: application/openmetrics-text), / (landing page), /-/healthy, /-/ready.\n"
+"\n"
+"Signals: SIGHUP re-reads the configuration file (a bad one is reported and the running\n"
+"configuration kept); SIGTERM and SIGINT stop the daemon.\n"
+"\n"
+"Exit status: 0 on success, 1 on a runtime failure (cannot listen, cannot read /proc),\n"
+"2 on a bad command line or configuration.\n"
+"\n"
+"Under systemd: Type=notify (READY=1 after the first cycle), STATUS= with the last cycle's\n"
+"figures, WATCHDOG=1 from the collector, socket activation through the .socket unit.\n",
+		argv0, CONFIG_DEFAULT_LISTEN);
+}

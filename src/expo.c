@@ -1,0 +1,745 @@
+/* expo.c — the exposition renderer; see expo.h for the rules it keeps.
+ *
+ * The per-process families dominate the output (some thirty lines per process), so each
+ * exported process's label prefix `pid="…",comm="…"` is escaped once into a scratch buffer and
+ * copied into every family, and numbers are formatted by hand (buf_add_u64). Families are
+ * tables: a name, a HELP text that says where the kernel gets the number, and a getter.
+ */
+#include "expo.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PROCMEM_VERSION
+#define PROCMEM_VERSION "unknown"
+#endif
+
+const char *expo_content_type(enum expo_format f)
+{
+	return f == EXPO_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+				     : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* ---- escaping ------------------------------------------------------------------------------ */
+
+/* The length of the UTF-8 sequence at p: well-formed (*ok) or the maximal subpart of an
+ * ill-formed one (Unicode 15, table 3-7 and §3.9 "U+FFFD substitution of maximal subparts"). */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end, bool *ok)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	size_t need, i;
+
+	*ok = false;
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		if (c == 0xE0)
+			lo = 0xA0; /* no overlongs */
+		else if (c == 0xED)
+			hi = 0x9F; /* no surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F; /* nothing past U+10FFFF */
+	} else {
+		return 1;
+	}
+	for (i = 1; i <= need; i++) {
+		if (p + i >= end)
+			return i;
+		if (i == 1 ? (p[i] < lo || p[i] > hi) : (p[i] < 0x80 || p[i] > 0xBF))
+			return i;
+	}
+	*ok = true;
+	return need + 1;
+}
+
+void expo_label_value(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
+
+	while (p < end) {
+		const char *esc = NULL;
+		size_t n = 1;
+		bool ok = true;
+
+		if (*p >= 0x80)
+			n = utf8_seq(p, end, &ok);
+		else if (*p == '\\')
+			esc = "\\\\";
+		else if (*p == '"')
+			esc = "\\\"";
+		else if (*p == '\n')
+			esc = "\\n";
+		else if (*p == '\0')
+			ok = false;
+		if (ok && !esc) {
+			p += n;
+			continue;
+		}
+		buf_add(out, run, (size_t)(p - run));
+		buf_addstr(out, esc ? esc : "\xEF\xBF\xBD");
+		p += n;
+		run = p;
+	}
+	buf_add(out, run, (size_t)(p - run));
+}
+
+void expo_help_text(struct buf *out, const char *s, enum expo_format f)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			buf_addstr(out, "\\\\");
+		else if (*s == '\n')
+			buf_addstr(out, "\\n");
+		else if (*s == '"' && f == EXPO_OPENMETRICS)
+			buf_addstr(out, "\\\"");
+		else
+			buf_addch(out, *s);
+	}
+}
+
+/* ---- families ------------------------------------------------------------------------------ */
+
+enum ftype { GAUGE, COUNTER, INFO };
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* HELP, TYPE (and in OpenMetrics UNIT) of a family. `name` is the sample name of a gauge or
+ * an info metric (ending in _info), the family name of a counter (without _total). */
+static void family(struct buf *out, enum expo_format f, const char *name, enum ftype t,
+		   const char *help)
+{
+	size_t n = strlen(name);
+	const char *type = t == COUNTER ? "counter" : t == INFO && f == EXPO_OPENMETRICS ? "info" : "gauge";
+
+	if (t == INFO && f == EXPO_OPENMETRICS) {
+		assert(has_suffix(name, "_info"));
+		n -= 5;
+	}
+	buf_addstr(out, "# HELP ");
+	buf_add(out, name, n);
+	if (t == COUNTER && f == EXPO_TEXT)
+		buf_addstr(out, "_total");
+	buf_addch(out, ' ');
+	expo_help_text(out, help, f);
+	buf_addstr(out, "\n# TYPE ");
+	buf_add(out, name, n);
+	if (t == COUNTER && f == EXPO_TEXT)
+		buf_addstr(out, "_total");
+	buf_addch(out, ' ');
+	buf_addstr(out, type);
+	buf_addch(out, '\n');
+	if (f == EXPO_OPENMETRICS) {
+		const char *unit = has_suffix(name, "_bytes") ? "bytes" : has_suffix(name, "_seconds") ? "seconds" : NULL;
+		if (unit) {
+			buf_addstr(out, "# UNIT ");
+			buf_add(out, name, n);
+			buf_addch(out, ' ');
+			buf_addstr(out, unit);
+			buf_addch(out, '\n');
+		}
+	}
+}
+
+/* A sample without labels. */
+static void sample_u64(struct buf *out, const char *name, enum ftype t, uint64_t v)
+{
+	buf_addstr(out, name);
+	if (t == COUNTER)
+		buf_addstr(out, "_total");
+	buf_addch(out, ' ');
+	buf_add_u64(out, v);
+	buf_addch(out, '\n');
+}
+
+static void sample_fixed(struct buf *out, const char *name, uint64_t units, unsigned digits)
+{
+	buf_addstr(out, name);
+	buf_addch(out, ' ');
+	buf_add_fixed(out, units, digits);
+	buf_addch(out, '\n');
+}
+
+/* name{label="value"} v, for the one-label families. */
+static void sample_label(struct buf *out, const char *name, enum ftype t, const char *label,
+			 const char *value, size_t value_len, uint64_t v)
+{
+	buf_addstr(out, name);
+	if (t == COUNTER)
+		buf_addstr(out, "_total");
+	buf_addch(out, '{');
+	buf_addstr(out, label);
+	buf_addstr(out, "=\"");
+	expo_label_value(out, value, value_len);
+	buf_addstr(out, "\"} ");
+	buf_add_u64(out, v);
+	buf_addch(out, '\n');
+}
+
+/* ---- per process ---------------------------------------------------------------------------- */
+
+struct render {
+	const struct snapshot *s;
+	enum expo_format f;
+	struct buf *out;
+	struct buf labels;  /* pid="…",comm="…" of every exported process, back to back */
+	size_t *label_off;  /* per sample: start in `labels` (end: the next one's start) */
+};
+
+static bool status_has(const struct proc_sample *p, uint32_t bits)
+{
+	return (p->status.have & bits) == bits;
+}
+
+static bool rollup_has(const struct proc_sample *p, uint32_t bits)
+{
+	return (p->flags & SAMPLE_ROLLUP) && (p->rollup.have & bits) == bits;
+}
+
+static bool get_virtual(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->status.vm_size;
+	return status_has(p, PROC_STATUS_VMSIZE);
+}
+static bool get_resident(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->status.vm_rss;
+	return status_has(p, PROC_STATUS_VMRSS);
+}
+static bool get_shared(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->status.rss_file + p->status.rss_shmem;
+	return status_has(p, PROC_STATUS_RSSFILE | PROC_STATUS_RSSSHMEM) && *v >= p->status.rss_file;
+}
+static bool get_data(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->status.vm_data;
+	return status_has(p, PROC_STATUS_VMDATA);
+}
+static bool get_code(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->status.vm_exe;
+	return status_has(p, PROC_STATUS_VMEXE);
+}
+static bool get_swap(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->status.vm_swap;
+	return status_has(p, PROC_STATUS_VMSWAP);
+}
+static bool get_pss(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->rollup.pss;
+	return rollup_has(p, ROLLUP_PSS);
+}
+static bool get_uss(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->rollup.private_clean + p->rollup.private_dirty;
+	return rollup_has(p, ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY) && *v >= p->rollup.private_clean;
+}
+static bool get_swap_pss(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->rollup.swap_pss;
+	return rollup_has(p, ROLLUP_SWAP_PSS);
+}
+
+static const struct proc_family {
+	const char *name;
+	const char *help;
+	bool (*get)(const struct proc_sample *p, uint64_t *v);
+} proc_families[] = {
+	{ "procmem_process_virtual_bytes",
+	  "Virtual memory size: VmSize in /proc/PID/status (top VIRT). Address space reserved, resident or not.",
+	  get_virtual },
+	{ "procmem_process_resident_bytes",
+	  "Resident set size: VmRSS in /proc/PID/status, the sum of RssAnon, RssFile and RssShmem (top RES). Counts shared pages in full in every process that maps them.",
+	  get_resident },
+	{ "procmem_process_shared_bytes",
+	  "Resident memory that can be shared: RssFile + RssShmem in /proc/PID/status (top SHR). File-backed pages, plus shared anonymous pages (tmpfs-backed).",
+	  get_shared },
+	{ "procmem_process_data_bytes",
+	  "Private anonymous memory reserved (heap, stacks, private anonymous mappings): VmData in /proc/PID/status (top DATA). Says nothing about residency.",
+	  get_data },
+	{ "procmem_process_code_bytes",
+	  "Size of the executable's text: VmExe in /proc/PID/status (top CODE).",
+	  get_code },
+	{ "procmem_process_swap_bytes",
+	  "Anonymous memory swapped out: VmSwap in /proc/PID/status (top SWAP).",
+	  get_swap },
+	{ "procmem_process_pss_bytes",
+	  "Proportional set size: Pss in /proc/PID/smaps_rollup. Each resident page counted divided by the number of processes mapping it; sums to the memory really used.",
+	  get_pss },
+	{ "procmem_process_uss_bytes",
+	  "Unique set size: Private_Clean + Private_Dirty in /proc/PID/smaps_rollup. Resident pages mapped by this process only; about what its exit would free.",
+	  get_uss },
+	{ "procmem_process_swap_pss_bytes",
+	  "Proportional swap: SwapPss in /proc/PID/smaps_rollup. Swapped pages divided by the number of processes sharing them.",
+	  get_swap_pss },
+};
+
+static const struct {
+	const char *kind;
+	uint32_t bit;
+	size_t off;
+} pss_kinds[] = {
+	{ "anon", ROLLUP_PSS_ANON, offsetof(struct smaps_rollup, pss_anon) },
+	{ "file", ROLLUP_PSS_FILE, offsetof(struct smaps_rollup, pss_file) },
+	{ "shmem", ROLLUP_PSS_SHMEM, offsetof(struct smaps_rollup, pss_shmem) },
+};
+
+static const struct quadrant_family {
+	const char *proc_name, *proc_help, *total_name, *total_help;
+	size_t off;
+} quadrant_families[] = {
+	{ "procmem_process_quadrant_virtual_bytes",
+	  "Mapped size by quadrant: Size summed over the mappings of /proc/PID/smaps. sharing is shared for MAP_SHARED mappings (s in the permissions), backing is anonymous when no file backs the mapping.",
+	  "procmem_quadrant_virtual_bytes",
+	  "Mapped size by quadrant, summed over every process read: Size in /proc/PID/smaps.",
+	  offsetof(struct quadrant_sums, size) },
+	{ "procmem_process_quadrant_resident_bytes",
+	  "Resident memory by quadrant: Rss summed over the mappings of /proc/PID/smaps. Sums to Rss in smaps_rollup.",
+	  "procmem_quadrant_resident_bytes",
+	  "Resident memory by quadrant, summed over every process read: Rss in /proc/PID/smaps. Counts shared pages once per process.",
+	  offsetof(struct quadrant_sums, rss) },
+	{ "procmem_process_quadrant_pss_bytes",
+	  "Proportional set size by quadrant: Pss summed over the mappings of /proc/PID/smaps.",
+	  "procmem_quadrant_pss_bytes",
+	  "Proportional set size by quadrant, summed over every process read: Pss in /proc/PID/smaps. The machine's memory in use by processes, split by kind.",
+	  offsetof(struct quadrant_sums, pss) },
+	{ "procmem_process_quadrant_swap_bytes",
+	  "Swapped-out memory by quadrant: Swap summed over the mappings of /proc/PID/smaps.",
+	  "procmem_quadrant_swap_bytes",
+	  "Swapped-out memory by quadrant, summed over every process read: Swap in /proc/PID/smaps.",
+	  offsetof(struct quadrant_sums, swap) },
+};
+
+static uint64_t field_at(const void *base, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)base + off, sizeof(v));
+	return v;
+}
+
+static bool exported(const struct proc_sample *p)
+{
+	return p->flags & SAMPLE_EXPORTED;
+}
+
+/* name{pid="…",comm="…"  — the caller adds further labels, then "} value\n" */
+static void proc_sample_open(struct render *r, size_t i, const char *name)
+{
+	buf_addstr(r->out, name);
+	buf_addch(r->out, '{');
+	buf_add(r->out, r->labels.buf + r->label_off[i], r->label_off[i + 1] - r->label_off[i]);
+}
+
+static void sample_close(struct buf *out, uint64_t v)
+{
+	buf_addstr(out, "} ");
+	buf_add_u64(out, v);
+	buf_addch(out, '\n');
+}
+
+static int build_labels(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	size_t i;
+
+	r->label_off = malloc((s->nprocs + 1) * sizeof(*r->label_off));
+	if (!r->label_off)
+		return -1;
+	for (i = 0; i < s->nprocs; i++) {
+		const struct proc_sample *p = &s->procs[i];
+
+		r->label_off[i] = r->labels.len;
+		if (!exported(p))
+			continue;
+		buf_addstr(&r->labels, "pid=\"");
+		buf_add_u64(&r->labels, p->pid);
+		buf_addstr(&r->labels, "\",comm=\"");
+		expo_label_value(&r->labels, p->comm.s, p->comm.len);
+		buf_addch(&r->labels, '"');
+	}
+	r->label_off[s->nprocs] = r->labels.len;
+	return buf_failed(&r->labels) ? -1 : 0;
+}
+
+static void render_proc_family(struct render *r, const struct proc_family *fam)
+{
+	const struct snapshot *s = r->s;
+	bool header = false;
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++) {
+		if (!exported(&s->procs[i]) || !fam->get(&s->procs[i], &v))
+			continue;
+		if (!header) {
+			family(r->out, r->f, fam->name, GAUGE, fam->help);
+			header = true;
+		}
+		proc_sample_open(r, i, fam->name);
+		sample_close(r->out, v);
+	}
+}
+
+static void render_pss_kind(struct render *r)
+{
+	static const char name[] = "procmem_process_pss_kind_bytes";
+	const struct snapshot *s = r->s;
+	bool header = false;
+	size_t i, k;
+
+	for (i = 0; i < s->nprocs; i++) {
+		const struct proc_sample *p = &s->procs[i];
+
+		if (!exported(p))
+			continue;
+		for (k = 0; k < sizeof(pss_kinds) / sizeof(pss_kinds[0]); k++) {
+			if (!rollup_has(p, pss_kinds[k].bit))
+				continue;
+			if (!header) {
+				family(r->out, r->f, name, GAUGE,
+				       "Proportional set size by kind of page: Pss_Anon, Pss_File and Pss_Shmem in /proc/PID/smaps_rollup (kernels 5.x and later; absent before). A private file mapping's written pages count as anon.");
+				header = true;
+			}
+			proc_sample_open(r, i, name);
+			buf_addstr(r->out, ",kind=\"");
+			buf_addstr(r->out, pss_kinds[k].kind);
+			buf_addch(r->out, '"');
+			sample_close(r->out, field_at(&p->rollup, pss_kinds[k].off));
+		}
+	}
+}
+
+static void quadrant_labels(struct buf *out, enum quadrant q)
+{
+	buf_addstr(out, "sharing=\"");
+	buf_addstr(out, quadrant_sharing(q));
+	buf_addstr(out, "\",backing=\"");
+	buf_addstr(out, quadrant_backing(q));
+	buf_addch(out, '"');
+}
+
+static void render_proc_quadrants(struct render *r, const struct quadrant_family *fam)
+{
+	const struct snapshot *s = r->s;
+	bool header = false;
+	size_t i;
+	int q;
+
+	for (i = 0; i < s->nprocs; i++) {
+		const struct proc_sample *p = &s->procs[i];
+
+		if (!exported(p) || !(p->flags & SAMPLE_QUADRANTS))
+			continue;
+		if (!header) {
+			family(r->out, r->f, fam->proc_name, GAUGE, fam->proc_help);
+			header = true;
+		}
+		for (q = 0; q < QUADRANT_COUNT; q++) {
+			proc_sample_open(r, i, fam->proc_name);
+			buf_addch(r->out, ',');
+			quadrant_labels(r->out, (enum quadrant)q);
+			sample_close(r->out, field_at(&p->quad[q], fam->off));
+		}
+	}
+}
+
+/* start time = boot time + start ticks / hz, in microseconds; false if it does not fit */
+static bool start_time_us(const struct snapshot *s, const struct proc_sample *p, uint64_t *ret)
+{
+	uint64_t a, b;
+
+	if (s->hz == 0 || __builtin_mul_overflow(s->btime, 1000000u, &a) ||
+	    __builtin_mul_overflow(p->start_ticks, 1000000u, &b))
+		return false;
+	b /= s->hz;
+	return !__builtin_add_overflow(a, b, ret);
+}
+
+static void render_start_time(struct render *r)
+{
+	static const char name[] = "procmem_process_start_time_seconds";
+	const struct snapshot *s = r->s;
+	bool header = false;
+	uint64_t us;
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++) {
+		if (!exported(&s->procs[i]) || !start_time_us(s, &s->procs[i], &us))
+			continue;
+		if (!header) {
+			family(r->out, r->f, name, GAUGE,
+			       "Start time of the process in seconds since the epoch: starttime in /proc/PID/stat plus btime in /proc/stat. Tells a reused pid apart.");
+			header = true;
+		}
+		proc_sample_open(r, i, name);
+		buf_addstr(r->out, "} ");
+		buf_add_fixed(r->out, us, 6);
+		buf_addch(r->out, '\n');
+	}
+}
+
+static void render_info(struct render *r)
+{
+	static const char name[] = "procmem_process_info";
+	const struct snapshot *s = r->s;
+	bool header = false;
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++) {
+		const struct proc_sample *p = &s->procs[i];
+
+		if (!exported(p))
+			continue;
+		if (!header) {
+			family(r->out, r->f, name, INFO,
+			       "Process metadata, value 1; the join point for the other procmem_process_ series. user: real uid's name; unit: systemd unit from /proc/PID/cgroup (empty outside one); exe: /proc/PID/exe; ppid: parent pid.");
+			header = true;
+		}
+		proc_sample_open(r, i, name);
+		buf_addstr(r->out, ",user=\"");
+		expo_label_value(r->out, p->user.s, p->user.len);
+		buf_addstr(r->out, "\",unit=\"");
+		expo_label_value(r->out, p->unit.s, p->unit.len);
+		buf_addstr(r->out, "\",exe=\"");
+		expo_label_value(r->out, p->exe.s, p->exe.len);
+		buf_addstr(r->out, "\",ppid=\"");
+		buf_add_u64(r->out, p->ppid);
+		buf_addch(r->out, '"');
+		sample_close(r->out, 1);
+	}
+}
+
+/* ---- machine ------------------------------------------------------------------------------- */
+
+static void render_machine(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	struct buf *out = r->out;
+	size_t k;
+	int q;
+
+	if (s->have_quad_total) {
+		for (k = 0; k < sizeof(quadrant_families) / sizeof(quadrant_families[0]); k++) {
+			const struct quadrant_family *fam = &quadrant_families[k];
+
+			family(out, r->f, fam->total_name, GAUGE, fam->total_help);
+			for (q = 0; q < QUADRANT_COUNT; q++) {
+				buf_addstr(out, fam->total_name);
+				buf_addch(out, '{');
+				quadrant_labels(out, (enum quadrant)q);
+				sample_close(out, field_at(&s->quad_total[q], fam->off));
+			}
+		}
+	}
+	if (s->have_pss_total) {
+		family(out, r->f, "procmem_pss_bytes", GAUGE,
+		       "Proportional set size summed over every process whose smaps_rollup was read: the memory processes really use.");
+		sample_u64(out, "procmem_pss_bytes", GAUGE, s->pss_total);
+	}
+	if (s->have_uss_total) {
+		family(out, r->f, "procmem_uss_bytes", GAUGE,
+		       "Unique set size (Private_Clean + Private_Dirty) summed over every process whose smaps_rollup was read.");
+		sample_u64(out, "procmem_uss_bytes", GAUGE, s->uss_total);
+	}
+	family(out, r->f, "procmem_swap_bytes", GAUGE,
+	       "Swapped-out memory summed over every process read: VmSwap in /proc/PID/status.");
+	sample_u64(out, "procmem_swap_bytes", GAUGE, s->swap_total);
+}
+
+/* ---- aggregates ---------------------------------------------------------------------------- */
+
+struct agg_family {
+	const char *suffix, *help_user, *help_unit;
+	size_t off;	/* of the uint64_t figure in struct agg_row */
+	size_t have;	/* of the bool that says it is known, or SIZE_MAX: always */
+};
+
+static const struct agg_family agg_families[] = {
+	{ "resident_bytes",
+	  "Resident set size (VmRSS) summed over the user's processes.",
+	  "Resident set size (VmRSS) summed over the systemd unit's processes.",
+	  offsetof(struct agg_row, resident), SIZE_MAX },
+	{ "pss_bytes",
+	  "Proportional set size (Pss in smaps_rollup) summed over the user's processes whose smaps_rollup was read.",
+	  "Proportional set size (Pss in smaps_rollup) summed over the systemd unit's processes whose smaps_rollup was read.",
+	  offsetof(struct agg_row, pss), offsetof(struct agg_row, have_pss) },
+	{ "uss_bytes",
+	  "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the user's processes whose smaps_rollup was read.",
+	  "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the systemd unit's processes whose smaps_rollup was read.",
+	  offsetof(struct agg_row, uss), offsetof(struct agg_row, have_uss) },
+	{ "swap_bytes",
+	  "Swapped-out memory (VmSwap) summed over the user's processes.",
+	  "Swapped-out memory (VmSwap) summed over the systemd unit's processes.",
+	  offsetof(struct agg_row, swap), SIZE_MAX },
+	{ "processes",
+	  "Number of processes read that run as the user (real uid).",
+	  "Number of processes read that belong to the systemd unit (\"\" for processes outside any unit).",
+	  offsetof(struct agg_row, processes), SIZE_MAX },
+};
+
+/* what: "user" or "unit", the label name and the middle of the metric names */
+static void render_aggregate(struct render *r, const char *what, const struct agg_row *rows, size_t n)
+{
+	bool user = strcmp(what, "user") == 0;
+	struct buf *out = r->out;
+	char name[64];
+	size_t k, i;
+
+	for (k = 0; k < sizeof(agg_families) / sizeof(agg_families[0]); k++) {
+		const struct agg_family *fam = &agg_families[k];
+		bool header = false;
+
+		snprintf(name, sizeof(name), "procmem_%s_%s", what, fam->suffix);
+		for (i = 0; i < n; i++) {
+			bool have = true;
+
+			if (fam->have != SIZE_MAX)
+				memcpy(&have, (const char *)&rows[i] + fam->have, sizeof(have));
+			if (!have)
+				continue;
+			if (!header) {
+				family(out, r->f, name, GAUGE, user ? fam->help_user : fam->help_unit);
+				header = true;
+			}
+			sample_label(out, name, GAUGE, what, rows[i].key.s, rows[i].key.len,
+				     field_at(&rows[i], fam->off));
+		}
+	}
+}
+
+static void render_mappings(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	size_t i;
+
+	if (!s->have_mappings || s->nmappings == 0)
+		return;
+	family(r->out, r->f, "procmem_mapping_pss_bytes", GAUGE,
+	       "Proportional set size of a mapped file summed over every process, for the files with most (--mapping-top): Pss of the file's mappings in /proc/PID/smaps.");
+	for (i = 0; i < s->nmappings; i++)
+		sample_label(r->out, "procmem_mapping_pss_bytes", GAUGE, "path", s->mappings[i].path.s,
+			     s->mappings[i].path.len, s->mappings[i].pss);
+	family(r->out, r->f, "procmem_mapping_resident_bytes", GAUGE,
+	       "Resident memory of a mapped file summed over every process mapping it (a shared page counts once per process), for the same files as procmem_mapping_pss_bytes.");
+	for (i = 0; i < s->nmappings; i++)
+		sample_label(r->out, "procmem_mapping_resident_bytes", GAUGE, "path", s->mappings[i].path.s,
+			     s->mappings[i].path.len, s->mappings[i].rss);
+}
+
+/* ---- the exporter itself ------------------------------------------------------------------- */
+
+static void render_self(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	struct buf *out = r->out;
+	int e;
+
+	family(out, r->f, "procmem_collect_duration_seconds", GAUGE,
+	       "Wall time of the last collection cycle.");
+	sample_fixed(out, "procmem_collect_duration_seconds", s->duration_ns, 9);
+	family(out, r->f, "procmem_collect_cycles", COUNTER, "Collection cycles completed.");
+	sample_u64(out, "procmem_collect_cycles", COUNTER, s->cycles_total);
+	family(out, r->f, "procmem_last_collect_timestamp_seconds", GAUGE,
+	       "When the last collection cycle ended, in seconds since the epoch.");
+	sample_fixed(out, "procmem_last_collect_timestamp_seconds", s->timestamp_ns, 9);
+	family(out, r->f, "procmem_processes", GAUGE,
+	       "Processes read in the last cycle (kernel threads and zombies not included).");
+	sample_u64(out, "procmem_processes", GAUGE, s->nprocs);
+	family(out, r->f, "procmem_processes_exported", GAUGE,
+	       "Processes of the last cycle that got per-process series (after --include, --exclude, --min-rss and --top).");
+	sample_u64(out, "procmem_processes_exported", GAUGE, s->processes_exported);
+	family(out, r->f, "procmem_kernel_threads", GAUGE,
+	       "Kernel threads seen in the last cycle (Kthread: 1 in status): they have no memory of their own and get no series.");
+	sample_u64(out, "procmem_kernel_threads", GAUGE, s->kernel_threads);
+	family(out, r->f, "procmem_collect_errors", COUNTER,
+	       "Processes not read in full, by reason: vanished (exited mid-read), permission (EACCES; status figures kept), parse (unexpected text), skipped_large (RSS over --smaps-max-rss), skipped_budget (--smaps-budget spent).");
+	for (e = 0; e < COLLECT_ERR_COUNT; e++) {
+		const char *reason = collect_error_reason((enum collect_error)e);
+		sample_label(out, "procmem_collect_errors", COUNTER, "reason", reason, strlen(reason),
+			     s->errors_total[e]);
+	}
+	if (s->self.have_memory) {
+		family(out, r->f, "process_resident_memory_bytes", GAUGE,
+		       "Resident memory size of the exporter in bytes.");
+		sample_u64(out, "process_resident_memory_bytes", GAUGE, s->self.resident);
+		family(out, r->f, "process_virtual_memory_bytes", GAUGE,
+		       "Virtual memory size of the exporter in bytes.");
+		sample_u64(out, "process_virtual_memory_bytes", GAUGE, s->self.virtual_size);
+	}
+	if (s->self.have_fds) {
+		family(out, r->f, "process_open_fds", GAUGE, "Number of open file descriptors.");
+		sample_u64(out, "process_open_fds", GAUGE, s->self.open_fds);
+		family(out, r->f, "process_max_fds", GAUGE, "Maximum number of open file descriptors.");
+		sample_u64(out, "process_max_fds", GAUGE, s->self.max_fds);
+	}
+	if (s->self.start_time_cs) {
+		family(out, r->f, "process_start_time_seconds", GAUGE,
+		       "Start time of the exporter since unix epoch in seconds.");
+		sample_fixed(out, "process_start_time_seconds", s->self.start_time_cs, 2);
+	}
+	family(out, r->f, "procmem_exporter_build_info", INFO,
+	       "Build information about procmem_exporter, value 1.");
+	sample_label(out, "procmem_exporter_build_info", GAUGE, "version", PROCMEM_VERSION,
+		     strlen(PROCMEM_VERSION), 1);
+}
+
+void expo_render(const struct snapshot *s, enum expo_format f, struct buf *out)
+{
+	struct render r = { .s = s, .f = f, .out = out, .labels = BUF_INIT };
+	size_t k;
+
+	assert(s && out);
+	if (build_labels(&r) < 0) {
+		buf_set_failed(out);
+		goto out;
+	}
+	for (k = 0; k < sizeof(proc_families) / sizeof(proc_families[0]); k++)
+		render_proc_family(&r, &proc_families[k]);
+	render_pss_kind(&r);
+	for (k = 0; k < sizeof(quadrant_families) / sizeof(quadrant_families[0]); k++)
+		render_proc_quadrants(&r, &quadrant_families[k]);
+	render_start_time(&r);
+	render_info(&r);
+	render_machine(&r);
+	render_aggregate(&r, "user", s->users, s->nusers);
+	render_aggregate(&r, "unit", s->units, s->nunits);
+	render_mappings(&r);
+	render_self(&r);
+out:
+	free(r.label_off);
+	buf_done(&r.labels);
+}
+
+void expo_render_tail(const struct expo_tail *t, enum expo_format f, struct buf *out)
+{
+	size_t i;
+	char code[8];
+
+	assert(t && out);
+	family(out, f, "procmem_http_requests", COUNTER, "HTTP requests answered, by status code.");
+	for (i = 0; i < t->ncodes; i++) {
+		int n = snprintf(code, sizeof(code), "%u", t->codes[i]);
+		sample_label(out, "procmem_http_requests", COUNTER, "code", code, (size_t)n, t->requests[i]);
+	}
+	family(out, f, "process_cpu_seconds", COUNTER, "Total user and system CPU time spent in seconds.");
+	buf_addstr(out, "process_cpu_seconds_total ");
+	buf_add_fixed(out, t->cpu_us, 6);
+	buf_addch(out, '\n');
+	if (f == EXPO_OPENMETRICS)
+		buf_addstr(out, "# EOF\n");
+}

@@ -1,0 +1,424 @@
+/* main.c — the daemon: options, signals, the collection loop, systemd glue, logging.
+ *
+ * Threads: this one runs the collection loop; libmicrohttpd runs one serving thread. Signals are
+ * blocked everywhere except here while a cycle runs or while this thread waits (in ppoll), and
+ * their handlers only set flags; the loop acts on them between processes or between cycles.
+ *
+ * This is the only file that logs: to stderr, with "<N>" priority prefixes that journald turns
+ * into priorities when stderr is connected to the journal ($JOURNAL_STREAM).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "config.h"
+#include "expo.h"
+#include "http.h"
+#include "notify.h"
+#include "publish.h"
+
+#ifndef PROCMEM_VERSION
+#define PROCMEM_VERSION "unknown"
+#endif
+
+static const char progname[] = "procmem_exporter";
+static volatile sig_atomic_t got_stop, got_reload;
+static bool log_to_journal;
+
+/* ---- logging ---------------------------------------------------------------------------- */
+
+static void vlog(int prio, const char *errtext, const char *fmt, va_list ap)
+{
+	static const char *const words[] = { "emergency", "alert", "critical", "error",
+					     "warning", "notice", "info", "debug" };
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_to_journal)
+		fprintf(stderr, "<%d>%s%s%s\n", prio, line, errtext ? ": " : "", errtext ? errtext : "");
+	else if (prio <= LOG_WARNING)
+		fprintf(stderr, "%s: %s: %s%s%s\n", progname, words[prio], line, errtext ? ": " : "",
+			errtext ? errtext : "");
+	else
+		fprintf(stderr, "%s: %s%s%s\n", progname, line, errtext ? ": " : "", errtext ? errtext : "");
+}
+
+__attribute__((format(printf, 2, 3))) static void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(prio, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* Like log_msg, with the text of the negative errno r appended. */
+__attribute__((format(printf, 3, 4))) static void log_errno(int prio, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(prio, strerror(r < 0 ? -r : r), fmt, ap);
+	va_end(ap);
+}
+
+/* journald connects stderr and says so in $JOURNAL_STREAM ("device:inode") */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* ---- signals ---------------------------------------------------------------------------- */
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	got_stop = 1;
+}
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	got_reload = 1;
+}
+
+/* Blocks the signals we handle; *ret_old (may be NULL) gets the mask before. */
+static void block_signals(sigset_t *ret_old)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, ret_old);
+}
+
+/* Installs the handlers and blocks the signals; *ret_unblocked is the mask to wait with. */
+static void setup_signals(sigset_t *ret_unblocked)
+{
+	struct sigaction sa = { 0 };
+
+	block_signals(ret_unblocked);
+	sigdelset(ret_unblocked, SIGTERM);
+	sigdelset(ret_unblocked, SIGINT);
+	sigdelset(ret_unblocked, SIGHUP);
+
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* ---- the loop --------------------------------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void collect_opts_from(const struct config *cfg, struct collect_opts *o)
+{
+	*o = (struct collect_opts){
+		.smaps = cfg->smaps,
+		.smaps_max_rss = cfg->smaps_max_rss,
+		.smaps_budget_ns = cfg->smaps_budget_ns,
+		.mapping_top = cfg->mapping_top,
+		.select = {
+			.include = cfg->have_include_re ? &cfg->include_re : NULL,
+			.exclude = cfg->have_exclude_re ? &cfg->exclude_re : NULL,
+			.min_rss = cfg->min_rss,
+			.top = cfg->top,
+		},
+		.stop = &got_stop,
+	};
+}
+
+struct watchdog {
+	uint64_t every_ns; /* 0: no watchdog */
+	uint64_t last_ns;
+};
+
+static void watchdog_tick(void *userdata)
+{
+	struct watchdog *w = userdata;
+
+	notify_watchdog();
+	w->last_ns = mono_ns();
+}
+
+static void report_status(const struct snapshot *s)
+{
+	const uint64_t *e = s->errors_total;
+
+	notify_status("%zu processes read, %llu with series; cycle %llu ms; errors so far: %llu vanished, "
+		      "%llu permission, %llu parse, %llu skipped",
+		      s->nprocs, (unsigned long long)s->processes_exported,
+		      (unsigned long long)(s->duration_ns / 1000000u),
+		      (unsigned long long)e[COLLECT_ERR_VANISHED], (unsigned long long)e[COLLECT_ERR_PERMISSION],
+		      (unsigned long long)e[COLLECT_ERR_PARSE],
+		      (unsigned long long)(e[COLLECT_ERR_SKIPPED_LARGE] + e[COLLECT_ERR_SKIPPED_BUDGET]));
+}
+
+static bool same_string(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. */
+static void reload(struct config *cfg, struct collector *col, int argc, char **argv)
+{
+	struct buf err = BUF_INIT;
+	struct config next;
+
+	notify_reloading();
+	if (config_load(&next, argc, argv, &err) < 0) {
+		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.buf);
+	} else {
+		if (!same_string(next.listen_address, cfg->listen_address) ||
+		    !same_string(next.tls_cert, cfg->tls_cert) || !same_string(next.tls_key, cfg->tls_key) ||
+		    !same_string(next.basic_auth_file, cfg->basic_auth_file) ||
+		    !same_string(next.procfs, cfg->procfs))
+			log_msg(LOG_WARNING, "changes to the listen address, TLS, basic auth and procfs "
+					     "take effect at the next restart");
+		/* what the running server and collector were built with stays */
+		free(next.listen_address);
+		next.listen_address = cfg->listen_address;
+		cfg->listen_address = NULL;
+		free(next.procfs);
+		next.procfs = cfg->procfs;
+		cfg->procfs = NULL;
+		config_done(cfg);
+		*cfg = next;
+		collector_clear_caches(col);
+		log_msg(LOG_INFO, "configuration reloaded");
+	}
+	buf_done(&err);
+	notify_ready();
+}
+
+/* Waits until `deadline` (monotonic ns) or a signal, pinging the watchdog on the way. */
+static void wait_until(uint64_t deadline, struct watchdog *wd, const sigset_t *unblocked)
+{
+	for (;;) {
+		uint64_t now = mono_ns(), until = deadline;
+		struct timespec ts;
+
+		if (got_stop || got_reload || now >= deadline)
+			return;
+		if (wd->every_ns) {
+			if (now - wd->last_ns >= wd->every_ns)
+				watchdog_tick(wd);
+			if (wd->last_ns + wd->every_ns < until)
+				until = wd->last_ns + wd->every_ns;
+		}
+		ts.tv_sec = (time_t)((until - now) / 1000000000u);
+		ts.tv_nsec = (long)((until - now) % 1000000000u);
+		ppoll(NULL, 0, &ts, unblocked);
+	}
+}
+
+static int run_once(struct config *cfg, struct collector *col)
+{
+	struct expo_tail tail = { 0 };
+	struct collect_opts o;
+	struct snapshot *s;
+	struct buf out = BUF_INIT;
+	int r;
+
+	collect_opts_from(cfg, &o);
+	o.stop = NULL;
+	r = collector_cycle(col, &o, &s);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "collection failed");
+		return 1;
+	}
+	{
+		struct rusage ru;
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			tail.cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+				      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	}
+	expo_render(s, EXPO_TEXT, &out);
+	expo_render_tail(&tail, EXPO_TEXT, &out);
+	snapshot_free(s);
+	if (buf_failed(&out)) {
+		log_msg(LOG_ERR, "rendering failed: out of memory");
+		buf_done(&out);
+		return 1;
+	}
+	r = fwrite(out.buf, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
+	if (r)
+		log_errno(LOG_ERR, errno, "writing to standard output");
+	buf_done(&out);
+	return r;
+}
+
+static int run_daemon(struct config *cfg, struct collector *col, int argc, char **argv)
+{
+	struct publisher *pub = NULL;
+	struct http_server *http = NULL;
+	struct watchdog wd = { notify_watchdog_ns() / 2, mono_ns() };
+	struct buf err = BUF_INIT;
+	struct http_opts ho;
+	sigset_t unblocked;
+	bool ready = false;
+	uint64_t next;
+	int fd = -1, r, status = 1;
+
+	setup_signals(&unblocked); /* before MHD starts its thread, which inherits the mask */
+	pub = publisher_new(cfg->gzip_level);
+	if (!pub) {
+		log_msg(LOG_ERR, "out of memory");
+		goto out;
+	}
+	r = notify_listen_fd(&fd);
+	if (r < 0) {
+		log_msg(LOG_ERR, "socket activation: expected one listening stream socket from systemd");
+		goto out;
+	}
+	ho = (struct http_opts){
+		.listen_address = cfg->listen_address,
+		.listen_fd = r > 0 ? fd : -1,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+		.basic_auth_file = cfg->basic_auth_file,
+		/* healthy while cycles complete: three intervals, and at least a minute of slack */
+		.stale_ns = 3 * cfg->interval_ns + 60000000000u,
+	};
+	r = http_start(&ho, pub, &http, &err);
+	if (r < 0) {
+		log_msg(LOG_ERR, "%s", err.buf);
+		goto out;
+	}
+	log_msg(LOG_INFO, "%s %s listening on %s%s (smaps %s, interval %llu ms)", progname,
+		PROCMEM_VERSION, http_address(http), ho.listen_fd >= 0 ? " (socket from systemd)" : "",
+		smaps_mode_name(cfg->smaps), (unsigned long long)(cfg->interval_ns / 1000000u));
+
+	next = mono_ns();
+	while (!got_stop) {
+		struct collect_opts o;
+		struct snapshot *s;
+		uint64_t start = mono_ns();
+
+		collect_opts_from(cfg, &o);
+		if (wd.every_ns) {
+			o.tick = watchdog_tick;
+			o.tick_userdata = &wd;
+			o.tick_ns = wd.every_ns;
+		}
+		/* signals may arrive during the cycle: the collector checks got_stop between
+		 * processes */
+		sigprocmask(SIG_SETMASK, &unblocked, NULL);
+		r = collector_cycle(col, &o, &s);
+		block_signals(NULL);
+		if (r == -EINTR)
+			break;
+		if (r < 0) {
+			log_errno(LOG_WARNING, r, "collection cycle failed; serving the previous one");
+		} else {
+			report_status(s);
+			r = publisher_publish(pub, s);
+			if (r < 0)
+				log_errno(LOG_WARNING, r, "publishing the cycle failed");
+			else if (!ready) {
+				ready = true;
+				notify_ready();
+				log_msg(LOG_INFO, "first cycle done in %llu ms; ready",
+					(unsigned long long)((mono_ns() - start) / 1000000u));
+			}
+		}
+		if (wd.every_ns)
+			watchdog_tick(&wd);
+
+		/* the next cycle on the interval's grid; a cycle that overran skips ticks */
+		do
+			next += cfg->interval_ns;
+		while (next <= mono_ns());
+		for (;;) {
+			wait_until(next, &wd, &unblocked);
+			if (got_stop)
+				break;
+			if (!got_reload)
+				break;
+			got_reload = 0;
+			reload(cfg, col, argc, argv);
+			/* a new interval applies from now */
+			if (next > mono_ns() + cfg->interval_ns)
+				next = mono_ns() + cfg->interval_ns;
+		}
+	}
+	notify_stopping();
+	log_msg(LOG_INFO, "stopping");
+	status = 0;
+out:
+	http_stop(http);
+	publisher_free(pub);
+	buf_done(&err);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct collector *col = NULL;
+	struct buf err = BUF_INIT;
+	struct config cfg;
+	int r, status;
+
+	log_to_journal = stderr_is_journal();
+	if (config_load(&cfg, argc, argv, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", progname, err.buf);
+		buf_done(&err);
+		return 2;
+	}
+	buf_done(&err);
+	if (cfg.help) {
+		config_usage(stdout, progname);
+		config_done(&cfg);
+		return 0;
+	}
+	if (cfg.version) {
+		printf("%s %s\n", progname, PROCMEM_VERSION);
+		config_done(&cfg);
+		return 0;
+	}
+	if (cfg.check_config) {
+		printf("%s: configuration OK\n", progname);
+		config_done(&cfg);
+		return 0;
+	}
+	r = collector_new(cfg.procfs, &col);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "cannot open %s", cfg.procfs);
+		config_done(&cfg);
+		return 1;
+	}
+	status = cfg.once ? run_once(&cfg, col) : run_daemon(&cfg, col, argc, argv);
+	collector_free(col);
+	config_done(&cfg);
+	return status;
+}

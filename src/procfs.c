@@ -1,0 +1,704 @@
+/* procfs.c — pure parsers for /proc text; see procfs.h for the conventions.
+ *
+ * Each parser is a single forward scan: find the end of the line with memchr, dispatch on the
+ * field name, convert digits by hand. No sscanf (its %d has undefined behaviour on overflow and
+ * it cannot be told where a line ends), no strtok, no copies of names. The kernel's formats are
+ * in fs/proc/array.c (stat, status, statm) and fs/proc/task_mmu.c (smaps, smaps_rollup).
+ */
+#include "procfs.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small scanning helpers ------------------------------------------------------------- */
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses decimal digits at *p (at least one) into *ret, advancing *p. */
+static int parse_u64(const char **p, const char *end, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (s >= end || !is_digit(*s))
+		return -EBADMSG;
+	for (; s < end && is_digit(*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+static int parse_hex(const char **p, const char *end, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int d;
+
+	if (s >= end || hex_value(*s) < 0)
+		return -EBADMSG;
+	for (; s < end && (d = hex_value(*s)) >= 0; s++) {
+		if (v > (UINT64_MAX >> 4))
+			return -ERANGE;
+		v = (v << 4) | (uint64_t)d;
+	}
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+static void skip_blanks(const char **p, const char *end)
+{
+	while (*p < end && is_blank(**p))
+		(*p)++;
+}
+
+/* Parses a line's value "   1234 kB" (from p to the line end) into bytes. */
+static int parse_kb_value(const char *p, const char *eol, uint64_t *ret)
+{
+	uint64_t kb;
+	int r;
+
+	skip_blanks(&p, eol);
+	r = parse_u64(&p, eol, &kb);
+	if (r < 0)
+		return r;
+	skip_blanks(&p, eol);
+	if (eol - p < 2 || p[0] != 'k' || p[1] != 'B')
+		return -EBADMSG;
+	p += 2;
+	skip_blanks(&p, eol);
+	if (p != eol)
+		return -EBADMSG;
+	if (kb > UINT64_MAX / 1024)
+		return -ERANGE;
+	*ret = kb * 1024;
+	return 0;
+}
+
+/* Whether the line [p, eol) starts with the field name `name` (which includes its ':').
+ * On a match, *ret_value points just after the colon. */
+static bool field_is(const char *p, const char *eol, const char *name, size_t name_len,
+		     const char **ret_value)
+{
+	if ((size_t)(eol - p) < name_len || memcmp(p, name, name_len) != 0)
+		return false;
+	*ret_value = p + name_len;
+	return true;
+}
+#define FIELD_IS(p, eol, lit, ret) field_is((p), (eol), lit, sizeof(lit) - 1, (ret))
+
+/* The end of the line starting at p, or NULL if the line is not terminated. */
+static const char *line_end(const char *p, const char *end)
+{
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
+/* ---- /proc/PID/stat --------------------------------------------------------------------- */
+
+/* Skips one space-separated field (which may be negative) and the space after it. */
+static int skip_field(const char **p, const char *end)
+{
+	const char *s = *p;
+
+	while (s < end && *s != ' ' && *s != '\n')
+		s++;
+	if (s == *p || s >= end || *s != ' ')
+		return -EBADMSG;
+	*p = s + 1;
+	return 0;
+}
+
+/* A number followed by the space before the next field. */
+static int parse_stat_u64(const char **p, const char *end, uint64_t *ret)
+{
+	int r = parse_u64(p, end, ret);
+	if (r < 0)
+		return r;
+	if (*p >= end || **p != ' ')
+		return -EBADMSG;
+	(*p)++;
+	return 0;
+}
+
+int proc_stat_parse(const char *buf, size_t len, struct proc_stat *ret)
+{
+	const char *end = buf + len, *open, *close, *p;
+	struct proc_stat st = {0};
+	uint64_t v;
+	int r, i;
+
+	assert(buf || len == 0);
+	assert(ret);
+	open = len ? memchr(buf, '(', len) : NULL;
+	if (!open)
+		return -EBADMSG;
+	for (close = end - 1; close > open && *close != ')'; close--)
+		;
+	if (close <= open)
+		return -EBADMSG;
+	st.comm = open + 1;
+	st.comm_len = (size_t)(close - open - 1);
+
+	p = close + 1;
+	/* ") S ppid pgrp session tty_nr tpgid flags ..." */
+	if (end - p < 3 || p[0] != ' ' || p[2] != ' ')
+		return -EBADMSG;
+	st.state = p[1];
+	p += 3;
+	r = parse_stat_u64(&p, end, &v); /* 4: ppid */
+	if (r < 0)
+		return r;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	st.ppid = (uint32_t)v;
+	for (i = 5; i < 9; i++) /* pgrp session tty_nr tpgid */
+		if ((r = skip_field(&p, end)) < 0)
+			return r;
+	r = parse_stat_u64(&p, end, &st.flags); /* 9 */
+	if (r < 0)
+		return r;
+	for (i = 10; i < 22; i++) /* minflt ... itrealvalue */
+		if ((r = skip_field(&p, end)) < 0)
+			return r;
+	/* the kernel prints 52 fields: a starttime not followed by a space may be cut short */
+	r = parse_stat_u64(&p, end, &st.starttime); /* 22 */
+	if (r < 0)
+		return r;
+	*ret = st;
+	return 0;
+}
+
+/* ---- /proc/PID/status -------------------------------------------------------------------- */
+
+static int status_uid(const char *p, const char *eol, uint32_t *ret)
+{
+	uint64_t v;
+	int r;
+
+	skip_blanks(&p, eol);
+	r = parse_u64(&p, eol, &v);
+	if (r < 0)
+		return r;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+int proc_status_parse(const char *buf, size_t len, struct proc_status *ret)
+{
+	const char *p = buf, *end = buf + len, *eol, *v;
+	struct proc_status st = {0};
+	int r = 0;
+
+	assert(buf || len == 0);
+	assert(ret);
+	for (; p < end && (eol = line_end(p, end)); p = eol + 1) {
+		uint64_t *dst = NULL;
+		uint32_t bit = 0;
+
+		switch (*p) {
+		case 'U':
+			if (FIELD_IS(p, eol, "Uid:", &v)) {
+				r = status_uid(v, eol, &st.ruid);
+				bit = PROC_STATUS_UID;
+			}
+			break;
+		case 'K':
+			if (FIELD_IS(p, eol, "Kthread:", &v)) {
+				uint64_t k = 0;
+				skip_blanks(&v, eol);
+				r = parse_u64(&v, eol, &k);
+				st.kthread = r >= 0 && k != 0;
+				bit = PROC_STATUS_KTHREAD;
+			}
+			break;
+		case 'V':
+			if (FIELD_IS(p, eol, "VmSize:", &v))
+				dst = &st.vm_size, bit = PROC_STATUS_VMSIZE;
+			else if (FIELD_IS(p, eol, "VmRSS:", &v))
+				dst = &st.vm_rss, bit = PROC_STATUS_VMRSS;
+			else if (FIELD_IS(p, eol, "VmData:", &v))
+				dst = &st.vm_data, bit = PROC_STATUS_VMDATA;
+			else if (FIELD_IS(p, eol, "VmExe:", &v))
+				dst = &st.vm_exe, bit = PROC_STATUS_VMEXE;
+			else if (FIELD_IS(p, eol, "VmSwap:", &v))
+				dst = &st.vm_swap, bit = PROC_STATUS_VMSWAP;
+			break;
+		case 'R':
+			if (FIELD_IS(p, eol, "RssAnon:", &v))
+				dst = &st.rss_anon, bit = PROC_STATUS_RSSANON;
+			else if (FIELD_IS(p, eol, "RssFile:", &v))
+				dst = &st.rss_file, bit = PROC_STATUS_RSSFILE;
+			else if (FIELD_IS(p, eol, "RssShmem:", &v))
+				dst = &st.rss_shmem, bit = PROC_STATUS_RSSSHMEM;
+			break;
+		default:
+			break;
+		}
+		if (dst)
+			r = parse_kb_value(v, eol, dst);
+		if (r < 0)
+			return r;
+		st.have |= bit;
+	}
+	*ret = st;
+	return 0;
+}
+
+/* ---- /proc/PID/statm ------------------------------------------------------------------------ */
+
+int proc_statm_parse(const char *buf, size_t len, struct proc_statm *ret)
+{
+	const char *p = buf, *end = buf + len, *eol;
+	uint64_t v[7];
+	int r, i;
+
+	assert(buf || len == 0);
+	assert(ret);
+	eol = len ? line_end(p, end) : NULL;
+	if (!eol)
+		return -EBADMSG;
+	for (i = 0; i < 7; i++) {
+		r = parse_u64(&p, eol, &v[i]);
+		if (r < 0)
+			return r;
+		if (i < 6) {
+			if (p >= eol || *p != ' ')
+				return -EBADMSG;
+			p++;
+		}
+	}
+	if (p != eol)
+		return -EBADMSG;
+	*ret = (struct proc_statm){ v[0], v[1], v[2], v[3], v[4], v[5], v[6] };
+	return 0;
+}
+
+/* ---- /proc/stat ----------------------------------------------------------------------------- */
+
+int proc_btime_parse(const char *buf, size_t len, uint64_t *ret)
+{
+	const char *p = buf, *end = buf + len, *eol, *v;
+	uint64_t t;
+	int r;
+
+	assert(buf || len == 0);
+	assert(ret);
+	for (; p < end && (eol = line_end(p, end)); p = eol + 1) {
+		if (!FIELD_IS(p, eol, "btime ", &v))
+			continue;
+		skip_blanks(&v, eol);
+		r = parse_u64(&v, eol, &t);
+		if (r < 0)
+			return r;
+		if (v != eol)
+			return -EBADMSG;
+		*ret = t;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- /proc/PID/smaps_rollup ----------------------------------------------------------------- */
+
+/* A mapping header ("start-end perms offset dev inode path") starts with a lowercase hex digit;
+ * a field line starts with an uppercase name. */
+static bool is_mapping_header(const char *p, const char *eol)
+{
+	return p < eol && (is_digit(*p) || (*p >= 'a' && *p <= 'f'));
+}
+
+int smaps_rollup_parse(const char *buf, size_t len, struct smaps_rollup *ret)
+{
+	const char *p = buf, *end = buf + len, *eol, *v;
+	struct smaps_rollup ru = {0};
+	int r;
+
+	assert(buf || len == 0);
+	assert(ret);
+	for (; p < end && (eol = line_end(p, end)); p = eol + 1) {
+		uint64_t *dst = NULL;
+		uint32_t bit = 0;
+
+		switch (*p) {
+		case 'R':
+			if (FIELD_IS(p, eol, "Rss:", &v))
+				dst = &ru.rss, bit = ROLLUP_RSS;
+			break;
+		case 'P':
+			if (FIELD_IS(p, eol, "Pss:", &v))
+				dst = &ru.pss, bit = ROLLUP_PSS;
+			else if (FIELD_IS(p, eol, "Pss_Anon:", &v))
+				dst = &ru.pss_anon, bit = ROLLUP_PSS_ANON;
+			else if (FIELD_IS(p, eol, "Pss_File:", &v))
+				dst = &ru.pss_file, bit = ROLLUP_PSS_FILE;
+			else if (FIELD_IS(p, eol, "Pss_Shmem:", &v))
+				dst = &ru.pss_shmem, bit = ROLLUP_PSS_SHMEM;
+			else if (FIELD_IS(p, eol, "Private_Clean:", &v))
+				dst = &ru.private_clean, bit = ROLLUP_PRIVATE_CLEAN;
+			else if (FIELD_IS(p, eol, "Private_Dirty:", &v))
+				dst = &ru.private_dirty, bit = ROLLUP_PRIVATE_DIRTY;
+			break;
+		case 'S':
+			if (FIELD_IS(p, eol, "Swap:", &v))
+				dst = &ru.swap, bit = ROLLUP_SWAP;
+			else if (FIELD_IS(p, eol, "SwapPss:", &v))
+				dst = &ru.swap_pss, bit = ROLLUP_SWAP_PSS;
+			break;
+		default:
+			break;
+		}
+		if (!dst)
+			continue;
+		r = parse_kb_value(v, eol, dst);
+		if (r < 0)
+			return r;
+		ru.have |= bit;
+	}
+	*ret = ru;
+	return 0;
+}
+
+/* ---- /proc/PID/smaps ------------------------------------------------------------------------ */
+
+const char *quadrant_sharing(enum quadrant q)
+{
+	return q == QUADRANT_SHARED_ANON || q == QUADRANT_SHARED_FILE ? "shared" : "private";
+}
+
+const char *quadrant_backing(enum quadrant q)
+{
+	return q == QUADRANT_PRIVATE_ANON || q == QUADRANT_SHARED_ANON ? "anonymous" : "file";
+}
+
+static bool bytes_eq(const char *p, size_t len, const char *lit, size_t lit_len)
+{
+	return len == lit_len && memcmp(p, lit, len) == 0;
+}
+#define BYTES_EQ(p, len, lit) bytes_eq((p), (len), lit, sizeof(lit) - 1)
+
+static bool bytes_prefix(const char *p, size_t len, const char *lit, size_t lit_len)
+{
+	return len >= lit_len && memcmp(p, lit, lit_len) == 0;
+}
+#define BYTES_PREFIX(p, len, lit) bytes_prefix((p), (len), lit, sizeof(lit) - 1)
+
+/* "/SYSV" + 8 hex digits + " (deleted)": a SysV shared memory segment (ipc/shm.c names its
+ * shmem file "SYSV%08x"). */
+static bool is_sysv_shm(const char *path, size_t len)
+{
+	size_t i;
+
+	if (len != 5 + 8 + 10 || !BYTES_PREFIX(path, len, "/SYSV"))
+		return false;
+	for (i = 5; i < 13; i++)
+		if (hex_value(path[i]) < 0)
+			return false;
+	return memcmp(path + 13, " (deleted)", 10) == 0;
+}
+
+enum quadrant smaps_classify_mapping(bool shared, uint64_t inode, const char *path, size_t path_len)
+{
+	bool anon = inode == 0 || BYTES_EQ(path, path_len, "/dev/zero (deleted)") ||
+		    BYTES_EQ(path, path_len, "/dev/zero") || is_sysv_shm(path, path_len) ||
+		    BYTES_PREFIX(path, path_len, "[anon_shmem:");
+
+	if (shared)
+		return anon ? QUADRANT_SHARED_ANON : QUADRANT_SHARED_FILE;
+	return anon ? QUADRANT_PRIVATE_ANON : QUADRANT_PRIVATE_FILE;
+}
+
+void smaps_parser_init(struct smaps_parser *p, smaps_mapping_fn fn, void *userdata)
+{
+	assert(p);
+	*p = (struct smaps_parser){ .fn = fn, .userdata = userdata };
+}
+
+void smaps_parser_done(struct smaps_parser *p)
+{
+	if (!p)
+		return;
+	free(p->path);
+	p->path = NULL;
+	p->path_alloc = 0;
+}
+
+static void sat_add(uint64_t *dst, uint64_t v)
+{
+	*dst = *dst > UINT64_MAX - v ? UINT64_MAX : *dst + v;
+}
+
+/* Closes the current mapping: adds it to the totals and reports it. */
+static int smaps_end_mapping(struct smaps_parser *p)
+{
+	struct quadrant_sums *q;
+
+	if (!p->in_mapping)
+		return 0;
+	p->in_mapping = false;
+	q = &p->q[p->cur.quadrant];
+	sat_add(&q->size, p->cur.sums.size);
+	sat_add(&q->rss, p->cur.sums.rss);
+	sat_add(&q->pss, p->cur.sums.pss);
+	sat_add(&q->swap, p->cur.sums.swap);
+	p->mappings++;
+	return p->fn ? p->fn(&p->cur, p->userdata) : 0;
+}
+
+static int smaps_keep_path(struct smaps_parser *p, const char *path, size_t len)
+{
+	if (len + 1 > p->path_alloc) {
+		size_t n = p->path_alloc ? p->path_alloc : 256;
+		char *np;
+
+		while (n < len + 1)
+			n *= 2;
+		np = realloc(p->path, n);
+		if (!np)
+			return -ENOMEM;
+		p->path = np;
+		p->path_alloc = n;
+	}
+	memcpy(p->path, path, len);
+	p->path[len] = '\0';
+	p->cur.path = p->path;
+	p->cur.path_len = len;
+	return 0;
+}
+
+/* "start-end perms offset dev inode   path" */
+static int smaps_header(struct smaps_parser *p, const char *s, const char *eol)
+{
+	uint64_t start, endaddr, offset, inode;
+	const char *perms;
+	bool shared;
+	int r;
+
+	if ((r = parse_hex(&s, eol, &start)) < 0)
+		return r;
+	if (s >= eol || *s++ != '-')
+		return -EBADMSG;
+	if ((r = parse_hex(&s, eol, &endaddr)) < 0)
+		return r;
+	if (endaddr < start || eol - s < 6 || *s != ' ')
+		return -EBADMSG;
+	perms = s + 1;
+	if (perms[4] != ' ' || (perms[3] != 's' && perms[3] != 'p'))
+		return -EBADMSG;
+	shared = perms[3] == 's';
+	s = perms + 5;
+	if ((r = parse_hex(&s, eol, &offset)) < 0)
+		return r;
+	/* dev is "major:minor" in hex */
+	if (s >= eol || *s++ != ' ')
+		return -EBADMSG;
+	while (s < eol && *s != ' ')
+		s++;
+	if (s >= eol || *s++ != ' ')
+		return -EBADMSG;
+	if ((r = parse_u64(&s, eol, &inode)) < 0)
+		return r;
+	if (s < eol && *s != ' ')
+		return -EBADMSG;
+	skip_blanks(&s, eol);
+
+	p->in_mapping = true;
+	p->cur = (struct smaps_mapping){
+		.quadrant = smaps_classify_mapping(shared, inode, s, (size_t)(eol - s)),
+	};
+	if (p->cur.quadrant == QUADRANT_PRIVATE_FILE || p->cur.quadrant == QUADRANT_SHARED_FILE)
+		return smaps_keep_path(p, s, (size_t)(eol - s));
+	p->cur.path = "";
+	return 0;
+}
+
+static int smaps_line(struct smaps_parser *p, const char *s, const char *eol)
+{
+	const char *v;
+	uint64_t *dst = NULL;
+	int r;
+
+	if (is_mapping_header(s, eol)) {
+		if ((r = smaps_end_mapping(p)) < 0)
+			return r;
+		return smaps_header(p, s, eol);
+	}
+	switch (*s) {
+	case 'S':
+		if (FIELD_IS(s, eol, "Size:", &v))
+			dst = &p->cur.sums.size;
+		else if (FIELD_IS(s, eol, "Swap:", &v))
+			dst = &p->cur.sums.swap;
+		break;
+	case 'R':
+		if (FIELD_IS(s, eol, "Rss:", &v))
+			dst = &p->cur.sums.rss;
+		break;
+	case 'P':
+		if (FIELD_IS(s, eol, "Pss:", &v))
+			dst = &p->cur.sums.pss;
+		break;
+	default:
+		break;
+	}
+	if (!dst)
+		return 0;
+	if (!p->in_mapping) /* a field before any mapping header */
+		return -EBADMSG;
+	return parse_kb_value(v, eol, dst);
+}
+
+int smaps_parser_feed(struct smaps_parser *p, const char *buf, size_t len, size_t *ret_consumed)
+{
+	const char *s = buf, *end = buf + len, *eol;
+	int r;
+
+	assert(p && ret_consumed);
+	assert(buf || len == 0);
+	for (; s < end && (eol = line_end(s, end)); s = eol + 1)
+		if (eol > s && (r = smaps_line(p, s, eol)) < 0)
+			return r;
+	*ret_consumed = (size_t)(s - buf);
+	return 0;
+}
+
+int smaps_parser_finish(struct smaps_parser *p)
+{
+	assert(p);
+	return smaps_end_mapping(p);
+}
+
+int smaps_parse(const char *buf, size_t len, smaps_mapping_fn fn, void *userdata,
+		struct quadrant_sums ret[QUADRANT_COUNT], uint64_t *ret_mappings)
+{
+	struct smaps_parser p;
+	size_t used;
+	int r;
+
+	smaps_parser_init(&p, fn, userdata);
+	r = smaps_parser_feed(&p, buf, len, &used);
+	if (r >= 0)
+		r = smaps_parser_finish(&p);
+	if (r >= 0) {
+		memcpy(ret, p.q, sizeof(p.q));
+		if (ret_mappings)
+			*ret_mappings = p.mappings;
+	}
+	smaps_parser_done(&p);
+	return r;
+}
+
+/* ---- /proc/PID/cgroup ----------------------------------------------------------------------- */
+
+static bool unit_char_valid(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == ':' ||
+	       c == '-' || c == '_' || c == '.' || c == '\\' || c == '@';
+}
+
+bool systemd_unit_name_valid(const char *name, size_t len)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+	} types[] = {
+		{ ".service", 8 }, { ".scope", 6 }, { ".socket", 7 }, { ".mount", 6 }, { ".swap", 5 },
+	};
+	const char *dot = NULL;
+	size_t i;
+
+	/* UNIT_NAME_MAX is 256 including the NUL */
+	if (len == 0 || len > 255)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!unit_char_valid(name[i]))
+			return false;
+		if (name[i] == '.')
+			dot = name + i;
+	}
+	if (!dot || dot == name)
+		return false;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((size_t)(name + len - dot) == types[i].n && memcmp(dot, types[i].s, types[i].n) == 0)
+			return true;
+	return false;
+}
+
+/* The first unit component of a cgroup path. */
+static void cgroup_path_unit(const char *s, const char *eol, const char **ret, size_t *ret_len)
+{
+	while (s < eol) {
+		const char *c, *slash;
+		size_t n;
+
+		while (s < eol && *s == '/')
+			s++;
+		slash = memchr(s, '/', (size_t)(eol - s));
+		c = s;
+		n = (size_t)((slash ? slash : eol) - s);
+		s = slash ? slash : eol;
+		if (n > 1 && c[0] == '_') { /* systemd's cg_escape() */
+			c++;
+			n--;
+		}
+		if (systemd_unit_name_valid(c, n)) {
+			*ret = c;
+			*ret_len = n;
+			return;
+		}
+	}
+	*ret = "";
+	*ret_len = 0;
+}
+
+int proc_cgroup_unit(const char *buf, size_t len, const char **ret, size_t *ret_len)
+{
+	const char *p = buf, *end = buf + len, *eol;
+	const char *v1 = NULL, *v1_end = NULL, *v2 = NULL, *v2_end = NULL;
+
+	assert(buf || len == 0);
+	assert(ret && ret_len);
+	/* lines are "hierarchy-ID:controller-list:cgroup-path" */
+	for (; p < end && (eol = line_end(p, end)); p = eol + 1) {
+		const char *c1 = memchr(p, ':', (size_t)(eol - p)), *c2;
+
+		if (!c1)
+			continue;
+		c2 = memchr(c1 + 1, ':', (size_t)(eol - c1 - 1));
+		if (!c2)
+			continue;
+		if (BYTES_EQ(c1 + 1, (size_t)(c2 - c1 - 1), "name=systemd"))
+			v1 = c2 + 1, v1_end = eol;
+		else if (c1 - p == 1 && p[0] == '0' && c2 == c1 + 1)
+			v2 = c2 + 1, v2_end = eol;
+	}
+	if (v1)
+		cgroup_path_unit(v1, v1_end, ret, ret_len);
+	else if (v2)
+		cgroup_path_unit(v2, v2_end, ret, ret_len);
+	else {
+		*ret = "";
+		*ret_len = 0;
+	}
+	return 0;
+}

@@ -1,0 +1,409 @@
+/* snapshot.c — a cycle's figures and the aggregation over them; see snapshot.h.
+ *
+ * Aggregation sorts rather than hashes: users and units come out sorted for the renderer
+ * anyway, and sorting a few thousand pointers costs well under a millisecond. Top mapped files
+ * need a hash (tens of thousands of mappings, a few thousand distinct paths): uthash, with the
+ * entries in an arena so that a cycle's accumulation does not malloc per path.
+ */
+#include "snapshot.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+/* uthash must not exit() when memory runs out: a failed add leaves the item out of the table
+ * and sets the calling function's local `oom`. */
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (oom = true)
+#include <uthash.h>
+
+const char *smaps_mode_name(enum smaps_mode m)
+{
+	switch (m) {
+	case SMAPS_OFF:
+		return "off";
+	case SMAPS_ROLLUP:
+		return "rollup";
+	case SMAPS_FULL:
+		return "full";
+	}
+	return "?";
+}
+
+const char *collect_error_reason(enum collect_error e)
+{
+	static const char *const names[COLLECT_ERR_COUNT] = {
+		[COLLECT_ERR_VANISHED] = "vanished",
+		[COLLECT_ERR_PERMISSION] = "permission",
+		[COLLECT_ERR_PARSE] = "parse",
+		[COLLECT_ERR_SKIPPED_LARGE] = "skipped_large",
+		[COLLECT_ERR_SKIPPED_BUDGET] = "skipped_budget",
+	};
+	return (unsigned)e < COLLECT_ERR_COUNT ? names[e] : "?";
+}
+
+static void sat_add(uint64_t *dst, uint64_t v)
+{
+	*dst = *dst > UINT64_MAX - v ? UINT64_MAX : *dst + v;
+}
+
+uint64_t proc_sample_rank(const struct proc_sample *p)
+{
+	if ((p->flags & SAMPLE_ROLLUP) && (p->rollup.have & ROLLUP_PSS))
+		return p->rollup.pss;
+	return p->status.vm_rss;
+}
+
+struct snapshot *snapshot_new(enum smaps_mode mode)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	arena_init(&s->arena, 0);
+	s->mode = mode;
+	return s;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->procs);
+	free(s->users);
+	free(s->units);
+	free(s->mappings);
+	arena_done(&s->arena);
+	free(s);
+}
+
+struct proc_sample *snapshot_add_proc(struct snapshot *s)
+{
+	static const struct str empty = { "", 0 };
+	struct proc_sample *p;
+
+	assert(s);
+	if (s->nprocs == s->procs_alloc) {
+		size_t n = s->procs_alloc ? s->procs_alloc * 2 : 256;
+		struct proc_sample *np = reallocarray(s->procs, n, sizeof(*np));
+		if (!np)
+			return NULL;
+		s->procs = np;
+		s->procs_alloc = n;
+	}
+	p = &s->procs[s->nprocs++];
+	*p = (struct proc_sample){ .comm = empty, .user = empty, .unit = empty, .exe = empty };
+	return p;
+}
+
+void snapshot_drop_last(struct snapshot *s)
+{
+	assert(s && s->nprocs > 0);
+	s->nprocs--;
+}
+
+int snapshot_str(struct snapshot *s, const char *src, size_t len, struct str *ret)
+{
+	char *p = arena_strndup(&s->arena, src, len);
+
+	if (!p)
+		return -ENOMEM;
+	*ret = (struct str){ p, len };
+	return 0;
+}
+
+static int str_cmp(const struct str *a, const struct str *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->s, b->s, n);
+
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct proc_sample *x = a, *y = b;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int cmp_by_user(const void *a, const void *b)
+{
+	const struct proc_sample *const *x = a, *const *y = b;
+	return str_cmp(&(*x)->user, &(*y)->user);
+}
+
+static int cmp_by_unit(const void *a, const void *b)
+{
+	const struct proc_sample *const *x = a, *const *y = b;
+	return str_cmp(&(*x)->unit, &(*y)->unit);
+}
+
+/* Most-ranked first; equal ranks by pid, so the choice is stable from cycle to cycle. */
+static int cmp_rank(const void *a, const void *b)
+{
+	const struct proc_sample *const *x = a, *const *y = b;
+	uint64_t rx = proc_sample_rank(*x), ry = proc_sample_rank(*y);
+
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	return (*x)->pid < (*y)->pid ? -1 : (*x)->pid > (*y)->pid;
+}
+
+static void totals(struct snapshot *s)
+{
+	size_t i;
+	int q;
+
+	for (i = 0; i < s->nprocs; i++) {
+		const struct proc_sample *p = &s->procs[i];
+
+		if (p->status.have & PROC_STATUS_VMSWAP)
+			sat_add(&s->swap_total, p->status.vm_swap);
+		if (p->flags & SAMPLE_ROLLUP) {
+			if (p->rollup.have & ROLLUP_PSS) {
+				sat_add(&s->pss_total, p->rollup.pss);
+				s->have_pss_total = true;
+			}
+			if ((p->rollup.have & (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) ==
+			    (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) {
+				sat_add(&s->uss_total, p->rollup.private_clean);
+				sat_add(&s->uss_total, p->rollup.private_dirty);
+				s->have_uss_total = true;
+			}
+		}
+		if (p->flags & SAMPLE_QUADRANTS) {
+			for (q = 0; q < QUADRANT_COUNT; q++) {
+				sat_add(&s->quad_total[q].size, p->quad[q].size);
+				sat_add(&s->quad_total[q].rss, p->quad[q].rss);
+				sat_add(&s->quad_total[q].pss, p->quad[q].pss);
+				sat_add(&s->quad_total[q].swap, p->quad[q].swap);
+			}
+		}
+	}
+	/* the machine's quadrants exist in full mode even when no process could be read */
+	s->have_quad_total = s->mode == SMAPS_FULL;
+	if (s->mode != SMAPS_OFF)
+		s->have_pss_total = s->have_uss_total = true;
+}
+
+static void agg_add(struct agg_row *row, const struct proc_sample *p)
+{
+	row->processes++;
+	sat_add(&row->resident, p->status.vm_rss);
+	sat_add(&row->swap, p->status.vm_swap);
+	if (!(p->flags & SAMPLE_ROLLUP))
+		return;
+	if (p->rollup.have & ROLLUP_PSS) {
+		sat_add(&row->pss, p->rollup.pss);
+		row->have_pss = true;
+	}
+	if ((p->rollup.have & (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) ==
+	    (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) {
+		sat_add(&row->uss, p->rollup.private_clean);
+		sat_add(&row->uss, p->rollup.private_dirty);
+		row->have_uss = true;
+	}
+}
+
+/* Groups the samples by user or unit (whichever `cmp` sorts by, `key` returns). */
+static int aggregate(struct snapshot *s, struct proc_sample **order,
+		     int (*cmp)(const void *, const void *), const struct str *(*key)(const struct proc_sample *),
+		     struct agg_row **ret, size_t *ret_n)
+{
+	struct agg_row *rows;
+	size_t i, n = 0;
+
+	if (s->nprocs == 0) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	for (i = 0; i < s->nprocs; i++)
+		order[i] = &s->procs[i];
+	qsort(order, s->nprocs, sizeof(*order), cmp);
+	rows = calloc(s->nprocs, sizeof(*rows)); /* at most one row per process */
+	if (!rows)
+		return -ENOMEM;
+	for (i = 0; i < s->nprocs; i++) {
+		const struct str *k = key(order[i]);
+
+		if (n == 0 || str_cmp(&rows[n - 1].key, k) != 0)
+			rows[n++].key = *k;
+		agg_add(&rows[n - 1], order[i]);
+	}
+	*ret = rows;
+	*ret_n = n;
+	return 0;
+}
+
+static const struct str *key_user(const struct proc_sample *p) { return &p->user; }
+static const struct str *key_unit(const struct proc_sample *p) { return &p->unit; }
+
+static bool passes_filters(const struct proc_sample *p, const struct select_opts *sel)
+{
+	if (sel->min_rss && p->status.vm_rss < sel->min_rss)
+		return false;
+	if (sel->include && regexec(sel->include, p->comm.s, 0, NULL, 0) != 0)
+		return false;
+	if (sel->exclude && regexec(sel->exclude, p->comm.s, 0, NULL, 0) == 0)
+		return false;
+	return true;
+}
+
+static void select_exported(struct snapshot *s, const struct select_opts *sel,
+			    struct proc_sample **cand)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nprocs; i++)
+		if (passes_filters(&s->procs[i], sel))
+			cand[n++] = &s->procs[i];
+	if (sel->top && n > sel->top) {
+		qsort(cand, n, sizeof(*cand), cmp_rank);
+		n = sel->top;
+	}
+	for (i = 0; i < n; i++)
+		cand[i]->flags |= SAMPLE_EXPORTED;
+	s->processes_exported = n;
+}
+
+int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
+{
+	struct proc_sample **order;
+	int r;
+
+	assert(s && sel);
+	if (arena_failed(&s->arena))
+		return -ENOMEM;
+	if (s->nprocs > 1)
+		qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_pid);
+	totals(s);
+	order = calloc(s->nprocs ? s->nprocs : 1, sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	r = aggregate(s, order, cmp_by_user, key_user, &s->users, &s->nusers);
+	if (r >= 0)
+		r = aggregate(s, order, cmp_by_unit, key_unit, &s->units, &s->nunits);
+	if (r >= 0)
+		select_exported(s, sel, order);
+	free(order);
+	return r;
+}
+
+/* ---- top mapped files ------------------------------------------------------------------- */
+
+struct mapping_entry {
+	UT_hash_handle hh;
+	uint64_t pss, rss;
+	size_t len;
+	char path[];
+};
+
+struct mapping_acc {
+	struct mapping_entry *table;
+	struct arena arena;
+	size_t count;
+};
+
+struct mapping_acc *mapping_acc_new(void)
+{
+	struct mapping_acc *a = calloc(1, sizeof(*a));
+
+	if (a)
+		arena_init(&a->arena, 0);
+	return a;
+}
+
+void mapping_acc_reset(struct mapping_acc *a)
+{
+	assert(a);
+	/* the entries live in the arena: dropping the table's own bucket memory is enough */
+	HASH_CLEAR(hh, a->table);
+	arena_reset(&a->arena);
+	a->count = 0;
+}
+
+void mapping_acc_free(struct mapping_acc *a)
+{
+	if (!a)
+		return;
+	HASH_CLEAR(hh, a->table);
+	arena_done(&a->arena);
+	free(a);
+}
+
+size_t mapping_acc_count(const struct mapping_acc *a)
+{
+	return a->count;
+}
+
+int mapping_acc_add(struct mapping_acc *a, const char *path, size_t len, uint64_t pss, uint64_t rss)
+{
+	struct mapping_entry *e;
+	bool oom = false;
+
+	assert(a && (path || len == 0));
+	HASH_FIND(hh, a->table, path, len, e);
+	if (!e) {
+		e = arena_alloc(&a->arena, sizeof(*e) + len + 1);
+		if (!e)
+			return -ENOMEM;
+		memset(e, 0, sizeof(*e));
+		memcpy(e->path, path, len);
+		e->path[len] = '\0';
+		e->len = len;
+		HASH_ADD_KEYPTR(hh, a->table, e->path, len, e);
+		if (oom)
+			return -ENOMEM; /* the entry stays in the arena, unreachable until reset */
+		a->count++;
+	}
+	sat_add(&e->pss, pss);
+	sat_add(&e->rss, rss);
+	return 0;
+}
+
+static int cmp_entry_pss(const void *x, const void *y)
+{
+	const struct mapping_entry *const *a = x, *const *b = y;
+	struct str sa = { (*a)->path, (*a)->len }, sb = { (*b)->path, (*b)->len };
+
+	if ((*a)->pss != (*b)->pss)
+		return (*a)->pss > (*b)->pss ? -1 : 1;
+	return str_cmp(&sa, &sb);
+}
+
+int mapping_acc_top(const struct mapping_acc *a, size_t n, struct snapshot *s)
+{
+	const struct mapping_entry **all, *e, *tmp;
+	size_t i = 0;
+	int r = 0;
+
+	assert(a && s);
+	s->have_mappings = true;
+	if (n > a->count)
+		n = a->count;
+	if (n == 0)
+		return 0;
+	all = malloc(a->count * sizeof(*all));
+	s->mappings = calloc(n, sizeof(*s->mappings));
+	if (!all || !s->mappings) {
+		r = -ENOMEM;
+		goto out;
+	}
+	HASH_ITER(hh, a->table, e, tmp)
+		all[i++] = e;
+	qsort(all, a->count, sizeof(*all), cmp_entry_pss);
+	for (i = 0; i < n; i++) {
+		r = snapshot_str(s, all[i]->path, all[i]->len, &s->mappings[i].path);
+		if (r < 0)
+			goto out;
+		s->mappings[i].pss = all[i]->pss;
+		s->mappings[i].rss = all[i]->rss;
+	}
+	s->nmappings = n;
+out:
+	free(all);
+	return r;
+}

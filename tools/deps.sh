@@ -1,0 +1,39 @@
+#!/bin/sh
+# deps.sh build|test|bench|fuzz — install the Debian/Ubuntu packages a make target needs and
+# the machine lacks. Installs nothing when everything is there; uses sudo when not root.
+set -eu
+
+build="gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libinih-dev uthash-dev libcrypt-dev"
+test="$build libcmocka-dev prometheus curl python3 valgrind systemd gnutls-bin clang libclang-rt-14-dev"
+bench="$build prometheus-process-exporter curl python3 wrk"
+fuzz="$build clang libclang-rt-14-dev"
+
+case "${1:-}" in
+build) want=$build ;;
+test) want=$test ;;
+bench) want=$bench ;;
+fuzz) want=$fuzz ;;
+*) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps.sh: not a Debian-like system; install the equivalents of: $want" >&2
+	exit 0
+fi
+
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing"
+sudo=
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "deps.sh: need root (or sudo) to install:$missing" >&2; exit 1; }
+	sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing
