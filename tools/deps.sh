@@ -1,7 +1,10 @@
 #!/bin/sh
-# deps.sh build|test|bench|fuzz — install the Debian/Ubuntu packages a make target needs and
-# the machine lacks. Installs nothing when everything is there; uses sudo when not root.
+# deps.sh [--list] build|test|bench|fuzz — install the Debian/Ubuntu packages a make target
+# needs and the machine lacks. Installs nothing when everything is there; uses sudo when not
+# root. --list prints the packages instead.
 set -eu
+list=
+[ "${1:-}" = --list ] && { list=1; shift; }
 
 build="gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libinih-dev uthash-dev libcrypt-dev"
 test="$build libcmocka-dev prometheus curl python3 valgrind systemd gnutls-bin clang libclang-rt-14-dev"
@@ -15,6 +18,8 @@ bench) want=$bench ;;
 fuzz) want=$fuzz ;;
 *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
 esac
+
+[ -n "$list" ] && { echo "$want"; exit 0; }
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian-like system; install the equivalents of: $want" >&2
