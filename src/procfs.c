@@ -644,15 +644,36 @@ bool systemd_unit_name_valid(const char *name, size_t len)
 	return false;
 }
 
-/* The first unit component of a cgroup path. */
+/* Whether name[0..len) is a valid slice name: the cgroup components systemd nests units in. */
+static bool slice_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len <= 6 || len > 255 || memcmp(name + len - 6, ".slice", 6) != 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!unit_char_valid(name[i]))
+			return false;
+	return true;
+}
+
+/* The unit of a cgroup path, found as systemd's cg_path_get_unit() finds it: skip the leading
+ * slices; the component after them is the unit if it is a unit name, else there is none. Not
+ * the first unit-like component anywhere: in "/lxc.payload.web1/system.slice/agent.service"
+ * agent.service is a unit of the container's own systemd, not of this machine's, and
+ * `systemctl status PID` on the host names no unit for it. */
 static void cgroup_path_unit(const char *s, const char *eol, const char **ret, size_t *ret_len)
 {
-	while (s < eol) {
+	*ret = "";
+	*ret_len = 0;
+	for (;;) {
 		const char *c, *slash;
 		size_t n;
 
 		while (s < eol && *s == '/')
 			s++;
+		if (s >= eol)
+			return;
 		slash = memchr(s, '/', (size_t)(eol - s));
 		c = s;
 		n = (size_t)((slash ? slash : eol) - s);
@@ -661,14 +682,14 @@ static void cgroup_path_unit(const char *s, const char *eol, const char **ret, s
 			c++;
 			n--;
 		}
+		if (slice_name_valid(c, n))
+			continue;
 		if (systemd_unit_name_valid(c, n)) {
 			*ret = c;
 			*ret_len = n;
-			return;
 		}
+		return;
 	}
-	*ret = "";
-	*ret_len = 0;
 }
 
 int proc_cgroup_unit(const char *buf, size_t len, const char **ret, size_t *ret_len)
