@@ -171,7 +171,8 @@ int smaps_parse(const char *buf, size_t len, smaps_mapping_fn fn, void *userdata
 int proc_cgroup_unit(const char *buf, size_t len, const char **ret, size_t *ret_len);
 
 /* Whether name[0..len) is a valid systemd unit name of a type that holds processes
- * (.service, .scope, .socket, .mount, .swap). */
+ * (.service, .scope, .socket, .mount, .swap): a plain name or a template instance
+ * ("getty@tty1.service"), not a template ("getty@.service"). */
 bool systemd_unit_name_valid(const char *name, size_t len);
 
 #endif

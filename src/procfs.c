@@ -616,6 +616,9 @@ static bool unit_char_valid(char c)
 	       c == '-' || c == '_' || c == '.' || c == '\\' || c == '@';
 }
 
+/* systemd's unit_name_is_valid(UNIT_NAME_PLAIN | UNIT_NAME_INSTANCE): a plain name or a
+ * template's instance ("getty@tty1.service"); not a template itself ("getty@.service"), which
+ * no process can be in, nor a name that starts with '@'. */
 bool systemd_unit_name_valid(const char *name, size_t len)
 {
 	static const struct {
@@ -624,7 +627,7 @@ bool systemd_unit_name_valid(const char *name, size_t len)
 	} types[] = {
 		{ ".service", 8 }, { ".scope", 6 }, { ".socket", 7 }, { ".mount", 6 }, { ".swap", 5 },
 	};
-	const char *dot = NULL;
+	const char *dot = NULL, *at = NULL;
 	size_t i;
 
 	/* UNIT_NAME_MAX is 256 including the NUL */
@@ -635,8 +638,10 @@ bool systemd_unit_name_valid(const char *name, size_t len)
 			return false;
 		if (name[i] == '.')
 			dot = name + i;
+		else if (name[i] == '@' && !at)
+			at = name + i;
 	}
-	if (!dot || dot == name)
+	if (!dot || dot == name || at == name || (at && at + 1 >= dot))
 		return false;
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if ((size_t)(name + len - dot) == types[i].n && memcmp(dot, types[i].s, types[i].n) == 0)
