@@ -115,8 +115,9 @@ struct quadrant_sums {
 
 /* DESIGN.md's classification of one mapping: shared when the permission string has 's';
  * anonymous when there is no backing inode or the file is a shared-anonymous one in disguise
- * ("/dev/zero (deleted)", SysV "/SYSVxxxxxxxx (deleted)", "[anon_shmem:...]") or a private
- * mapping of /dev/zero (whose pages the kernel makes anonymous). `path` is as smaps prints it. */
+ * ("/dev/zero (deleted)", SysV "/SYSVxxxxxxxx (deleted)", "[anon_shmem:...]", anonymous
+ * hugetlb "/anon_hugepage (deleted)") or a private mapping of /dev/zero (whose pages the kernel
+ * makes anonymous). `path` is as smaps prints it. */
 enum quadrant smaps_classify_mapping(bool shared, uint64_t inode, const char *path, size_t path_len);
 
 /* One mapping, reported when all its lines have been read. */

@@ -419,9 +419,11 @@ static bool is_sysv_shm(const char *path, size_t len)
 
 enum quadrant smaps_classify_mapping(bool shared, uint64_t inode, const char *path, size_t path_len)
 {
+	/* hugetlbfs names the file behind MAP_ANONYMOUS|MAP_HUGETLB "anon_hugepage" */
 	bool anon = inode == 0 || BYTES_EQ(path, path_len, "/dev/zero (deleted)") ||
 		    BYTES_EQ(path, path_len, "/dev/zero") || is_sysv_shm(path, path_len) ||
-		    BYTES_PREFIX(path, path_len, "[anon_shmem:");
+		    BYTES_PREFIX(path, path_len, "[anon_shmem:") ||
+		    BYTES_EQ(path, path_len, "/anon_hugepage (deleted)");
 
 	if (shared)
 		return anon ? QUADRANT_SHARED_ANON : QUADRANT_SHARED_FILE;

@@ -845,6 +845,10 @@ static void classify_follows_design_rules(void **state)
 		{ true, 7, "[anon_shmem:x]", QUADRANT_SHARED_ANON },
 		/* a private mapping of /dev/zero: inode of the device, anonymous pages */
 		{ false, 4, "/dev/zero", QUADRANT_PRIVATE_ANON },
+		/* MAP_ANONYMOUS|MAP_HUGETLB, as 6.18 prints it (seen with nr_hugepages=2) */
+		{ false, 704400, "/anon_hugepage (deleted)", QUADRANT_PRIVATE_ANON },
+		{ true, 704401, "/anon_hugepage (deleted)", QUADRANT_SHARED_ANON },
+		{ false, 7, "/anon_hugepage", QUADRANT_PRIVATE_FILE },
 		/* near misses stay files */
 		{ true, 7, "/SYSV0000abc (deleted)", QUADRANT_SHARED_FILE },
 		{ true, 7, "/SYSV0000abcde (deleted)", QUADRANT_SHARED_FILE },
