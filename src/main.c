@@ -189,8 +189,9 @@ static bool same_string(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. */
-static void reload(struct config *cfg, struct collector *col, int argc, char **argv)
+/* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. `ready`:
+ * whether READY=1 was sent already; a reload must not announce a daemon that has no cycle yet. */
+static void reload(struct config *cfg, struct collector *col, int argc, char **argv, bool ready)
 {
 	struct buf err = BUF_INIT;
 	struct config next;
@@ -218,7 +219,8 @@ static void reload(struct config *cfg, struct collector *col, int argc, char **a
 		log_msg(LOG_INFO, "configuration reloaded");
 	}
 	buf_done(&err);
-	notify_ready();
+	if (ready)
+		notify_ready();
 }
 
 /* Waits until `deadline` (monotonic ns) or a signal, pinging the watchdog on the way. */
@@ -383,7 +385,7 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 			if (!got_reload)
 				break;
 			got_reload = 0;
-			reload(cfg, col, argc, argv);
+			reload(cfg, col, argc, argv, ready);
 			/* a new interval applies from now */
 			if (next > mono_ns() + cfg->interval_ns)
 				next = mono_ns() + cfg->interval_ns;
