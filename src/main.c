@@ -301,8 +301,8 @@ static int start_http(const struct config *cfg, int listen_fd, struct publisher 
 	if (r < 0)
 		log_msg(LOG_ERR, "%s", err.buf);
 	else
-		log_msg(LOG_INFO, "%s %s listening on %s%s (smaps %s, interval %llu ms)", progname,
-			PROCMEM_VERSION, http_address(*ret), listen_fd >= 0 ? " (socket from systemd)" : "",
+		log_msg(LOG_INFO, "%s %s listening on %s (%ssmaps %s, interval %llu ms)", progname,
+			PROCMEM_VERSION, http_address(*ret), listen_fd >= 0 ? "socket from systemd; " : "",
 			smaps_mode_name(cfg->smaps), (unsigned long long)(cfg->interval_ns / 1000000u));
 	buf_done(&err);
 	return r;
