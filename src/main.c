@@ -409,7 +409,12 @@ int main(int argc, char **argv)
 
 	log_to_journal = stderr_is_journal();
 	if (config_load(&cfg, argc, argv, &err) < 0) {
-		fprintf(stderr, "%s: %s\n", progname, err.buf);
+		/* under the journal, at priority err like every other failure; on a terminal, the
+		 * plain "program: file:line: ..." of command-line tools */
+		if (log_to_journal)
+			log_msg(LOG_ERR, "%s", err.buf);
+		else
+			fprintf(stderr, "%s: %s\n", progname, err.buf);
 		buf_done(&err);
 		return 2;
 	}
