@@ -170,14 +170,14 @@ def table(title, desc, tgts, columns, hide=(), units=None, sort_by=None, no_valu
         for col in ("comm", "pid"):
             overrides.append({"matcher": {"id": "byName", "options": col},
                               "properties": [{"id": "links", "value": [link]}]})
-    extra = {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}}
+    extra = {"custom": {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False}}
     if no_value:
         extra["noValue"] = no_value
     p = _panel("table", title, desc, tgts, "bytes", extra, {
         "showHeader": True,
         "cellHeight": "sm",
+        "frameIndex": 0,
         "sortBy": [{"displayName": sort_by, "desc": True}] if sort_by else [],
-        "footer": {"show": False, "reducer": ["sum"], "fields": ""},
     })
     p["fieldConfig"]["overrides"] = overrides
     p["transformations"] = [
@@ -228,7 +228,7 @@ class Layout:
 
 def ds_variable():
     return {"name": "DS_PROMETHEUS", "label": "Data source", "type": "datasource",
-            "query": "prometheus", "current": {}, "hide": 0, "includeAll": False, "multi": False,
+            "query": "prometheus", "hide": 0, "includeAll": False, "multi": False,
             "options": [], "refresh": 1, "regex": "", "skipUrlSync": False}
 
 
@@ -236,7 +236,7 @@ def query_variable(name, label, query, multi=False, include_all=False, all_value
                    description=""):
     v = {"name": name, "label": label, "type": "query", "datasource": DS,
          "definition": query, "query": query, "description": description,
-         "current": {}, "hide": 0, "includeAll": include_all, "multi": multi, "options": [],
+         "hide": 0, "includeAll": include_all, "multi": multi, "options": [],
          "refresh": 2, "regex": "", "skipUrlSync": False, "sort": 1}
     if all_value is not None:
         v["allValue"] = all_value
@@ -281,7 +281,6 @@ def dashboard(uid, title, description, variables, panels):
         "panels": panels,
         "refresh": "1m",
         "schemaVersion": 38,
-        "style": "dark",
         "tags": ["procmem", "memory", "linux"],
         "templating": {"list": [ds_variable()] + variables},
         "time": {"from": "now-6h", "to": "now"},

@@ -194,7 +194,11 @@ while "ready" not in open(helper_log.name).read():
         t.fatal(f"memgrow did not start: {open(helper_log.name).read()}")
     time.sleep(0.05)
 
-daemon = Daemon("--interval", "1", "--top", "0")
+# --top 0: every process exported (the swap panel's expectation needs that). --smaps-budget 0:
+# read every process in full every cycle; with the default budget (a third of the interval) a
+# busy machine makes the daemon skip smaps of some processes in some cycles, their PSS series
+# go stale for that cycle, and an instant query at that moment rightly finds nothing.
+daemon = Daemon("--interval", "1", "--top", "0", "--smaps-budget", "0")
 prom = Prometheus(test_config(daemon.addr))
 print(f"daemon on {daemon.addr}, prometheus on 127.0.0.1:{prom.port}, helper pid {helper.pid}")
 
