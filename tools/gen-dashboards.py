@@ -710,8 +710,9 @@ def process():
         "only this process maps). SHR: RssFile + RssShmem (resident file pages and shared "
         "memory, shareable rather than shared). DATA: VmData, private writable mappings other "
         "than the main stack (heap, anonymous mmaps, thread stacks) as reserved address space: "
-        "it says nothing about how much is resident (top's DATA column reads statm and adds "
-        "VmStk). Swap: VmSwap. Expect USS <= PSS <= RSS." + MULTI,
+        "it says nothing about how much is resident (the data field of /proc/PID/statm is "
+        "VmData + VmStk, so tools that read statm show a little more). Swap: VmSwap. Expect "
+        "USS <= PSS <= RSS." + MULTI,
         targets((f"sum(procmem_process_resident_bytes{{{Q}}})", "RSS"),
                 (f"sum(procmem_process_pss_bytes{{{Q}}})", "PSS"),
                 (f"sum(procmem_process_uss_bytes{{{Q}}})", "USS"),
