@@ -13,7 +13,7 @@ For dashboards/procmem-overview.json and dashboards/procmem-process.json:
   variable is used, and every $variable used is defined or one of Grafana's own;
 - every panel has at least one query, each with an expression and a unique refId, and a
   description; panels about memory say where the kernel gets the number;
-- every series selector names a metric the exporter exports (per its --once output), a
+- every series selector names a metric the exporter exports (per a scrape of it), a
   recorded series of config/procmem.rules.yml, or Prometheus's own up/scrape_duration_seconds,
   and carries job="$job" and instance="$instance".
 """
@@ -26,7 +26,7 @@ import sys
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procmem import ROOT, Test, once, parse  # noqa: E402
+from procmem import ROOT, Daemon, Test, parse  # noqa: E402
 
 DS = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
 GRAFANA_BUILTINS = {"__rate_interval", "__interval", "__interval_ms", "__range", "__range_s",
@@ -42,7 +42,9 @@ t = Test("Grafana dashboards: structure, datasource, variables, selectors")
 
 # ---- what may be queried ---------------------------------------------------------------------
 
-exposition = once("--top", "0")
+# what a scrape serves (the --once output lacks the per-scrape HTTP request counters)
+with Daemon("--top", "0") as d:
+    exposition = d.metrics_text()
 exported = {name for name, _, _ in parse(exposition)}
 exported |= {m.group(1) for m in re.finditer(r"^# TYPE (\S+)", exposition, re.M)}
 with open("/proc/self/smaps_rollup") as f:
