@@ -534,8 +534,11 @@ int config_load(struct config *ret, int argc, char *const argv[], struct buf *er
 		goto out;
 	}
 
-	/* pass 1: the command line into (option, value) pairs */
-	optind = 1;
+	/* pass 1: the command line into (option, value) pairs. optind = 0, not 1, makes glibc
+	 * (and musl) start afresh: with 1 it resumes inside the short-option cluster where the
+	 * previous call stopped, through a pointer into that call's argv (config_load runs again
+	 * on SIGHUP, and tests call it many times). */
+	optind = 0;
 	opterr = 0;
 	for (;;) {
 		/* "+": stop at the first non-option; ":": report a missing value as ':' */
@@ -548,7 +551,15 @@ int config_load(struct config *ret, int argc, char *const argv[], struct buf *er
 			goto out;
 		}
 		if (ch == '?') {
-			buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
+			/* optopt: the unknown short option; a long option's val when it was given a
+			 * value it does not take; 0 for an unknown (or ambiguous) long option, which
+			 * getopt has stepped over */
+			if (optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + (int)NOPTS)
+				buf_addf(err, "--%s takes no value (see --help)", opts[optopt - OPT_VAL_BASE].name);
+			else if (optopt > 0)
+				buf_addf(err, "unknown option -%c (see --help)", optopt);
+			else
+				buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
 			goto out;
 		}
 		ch = ch == 'h' ? OPT_HELP_INDEX : ch - OPT_VAL_BASE;
