@@ -76,9 +76,9 @@ static int parse_decimal(const char **s, uint64_t *ret_whole, uint64_t *ret_frac
 	bool digits = false;
 
 	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
-		if (whole > (UINT64_MAX - 9) / 10)
+		if (__builtin_mul_overflow(whole, 10, &whole) ||
+		    __builtin_add_overflow(whole, (uint64_t)(*p - '0'), &whole))
 			return -ERANGE;
-		whole = whole * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
@@ -175,9 +175,8 @@ static int parse_uint(const char *s, uint64_t *ret)
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		if (v > (UINT64_MAX - 9) / 10)
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
 			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
 	}
 	*ret = v;
 	return 0;
