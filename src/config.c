@@ -345,21 +345,45 @@ static bool key_matches(const char *key, const char *name)
 
 struct file_ctx {
 	struct config *c;
-	struct buf *err;
+	struct buf *err;       /* the handler's first problem, without file and line */
+	const char *next, *end; /* the text the reader has not handed to libinih yet */
+	unsigned line;	       /* lines handed out: the one libinih is working on */
+	unsigned err_line;     /* where the handler's problem is; 0: none */
 	bool seen[NOPTS];
-	bool failed;
 };
 
-/* libinih's handler: returns nonzero to go on, 0 to mark the line as an error (ini_parse()
- * then returns the number of the first such line). */
+/* libinih's fgets-like reader, one whole line per call, so that ctx->line is the line the
+ * handler is being called for (libinih tells the handler no line number). */
+static char *file_reader(char *str, int num, void *stream)
+{
+	struct file_ctx *ctx = stream;
+	const char *eol;
+	size_t n;
+
+	if (ctx->next >= ctx->end || num < 2)
+		return NULL;
+	eol = memchr(ctx->next, '\n', (size_t)(ctx->end - ctx->next));
+	n = (size_t)((eol ? eol + 1 : ctx->end) - ctx->next);
+	if (n > (size_t)num - 1)
+		n = (size_t)num - 1; /* not reached: load_file() refused such lines */
+	memcpy(str, ctx->next, n);
+	str[n] = '\0';
+	ctx->next += n;
+	ctx->line++;
+	return str;
+}
+
+/* libinih's handler: returns nonzero to go on, 0 to mark the line as an error (libinih
+ * then returns the number of the first such line, or of the first line it could not parse). */
 static int file_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct file_ctx *ctx = user;
 	size_t i;
 
-	if (ctx->failed)
+	if (ctx->err_line)
 		return 1; /* report the first problem only */
 	if (section && *section) {
+		/* not reached: load_file() refuses section lines before libinih sees them */
 		buf_addf(ctx->err, "[%s]: sections are not used; write key = value lines", section);
 		goto fail;
 	}
@@ -381,7 +405,7 @@ static int file_handler(void *user, const char *section, const char *name, const
 	buf_reset(ctx->err);
 	return 1;
 fail:
-	ctx->failed = true;
+	ctx->err_line = ctx->line;
 	return 0;
 }
 
@@ -404,7 +428,7 @@ static int read_small_file(const char *path, struct buf *b, struct buf *err)
 		}
 	}
 	if (ferror(f) || buf_failed(b)) {
-		buf_addf(err, "%s: read error", path);
+		buf_addf(err, "%s: read error: %s", path, ferror(f) ? strerror(errno) : "out of memory");
 		fclose(f);
 		return -EINVAL;
 	}
@@ -412,39 +436,63 @@ static int read_small_file(const char *path, struct buf *b, struct buf *err)
 	return 0;
 }
 
+/* libinih reads a line into INI_MAX_LINE bytes with its newline and a NUL: a longer one is
+ * split, the rest parsed as a line of its own, and every later line number is off by one. */
+#define FILE_MAX_LINE (INI_MAX_LINE - 2)
+
+/* Refuses what libinih would mishandle or accept silently: NUL bytes (the end of its input),
+ * long lines, and [section] headers (only the keys under one would reach the handler, and
+ * a header with none under it would pass unnoticed). */
+static int check_lines(const char *path, const char *p, const char *end, struct buf *err)
+{
+	unsigned line;
+
+	for (line = 1; p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p), i;
+
+		if (memchr(p, '\0', n)) {
+			buf_addf(err, "%s:%u: a NUL byte; not a text file", path, line);
+			return -EINVAL;
+		}
+		if (n > FILE_MAX_LINE) {
+			buf_addf(err, "%s:%u: line longer than %d bytes", path, line, FILE_MAX_LINE);
+			return -EINVAL;
+		}
+		for (i = 0; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
+			;
+		if (i < n && p[i] == '[') {
+			buf_addf(err, "%s:%u: [sections] are not used; write key = value lines", path, line);
+			return -EINVAL;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
 static int load_file(struct config *c, const char *path, struct buf *err)
 {
 	struct file_ctx ctx = { .c = c };
 	struct buf text = BUF_INIT, msg = BUF_INIT;
-	const char *p, *end;
-	unsigned line = 1;
 	int r;
 
 	r = read_small_file(path, &text, err);
 	if (r < 0)
 		goto out;
-	/* what libinih would mishandle: NUL bytes end its input, long lines are split */
-	for (p = text.buf, end = text.buf + text.len; p < end; line++) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)((eol ? eol : end) - p);
-
-		if (memchr(p, '\0', n)) {
-			buf_addf(err, "%s:%u: a NUL byte; not a text file", path, line);
-			r = -EINVAL;
-			goto out;
-		}
-		if (n >= INI_MAX_LINE) {
-			buf_addf(err, "%s:%u: line longer than %d bytes", path, line, INI_MAX_LINE - 1);
-			r = -EINVAL;
-			goto out;
-		}
-		p = eol ? eol + 1 : end;
-	}
+	r = check_lines(path, text.buf, text.buf + text.len, err);
+	if (r < 0)
+		goto out;
 	ctx.err = &msg;
-	r = ini_parse_string(text.buf, file_handler, &ctx);
+	ctx.next = text.buf;
+	ctx.end = text.buf + text.len;
+	r = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
 	if (r != 0) {
-		if (msg.len == 0)
-			buf_addstr(&msg, "expected key = value");
+		/* libinih gives the first bad line; it is the handler's if the handler failed
+		 * there, else a line that is not key = value */
+		if (r < 0 || (unsigned)r != ctx.err_line) {
+			buf_reset(&msg);
+			buf_addstr(&msg, r < 0 ? "out of memory" : "expected key = value");
+		}
 		buf_addf(err, "%s:%d: %s", path, r, msg.buf);
 		r = -EINVAL;
 	}
