@@ -25,7 +25,7 @@ enum opt_kind {
 	KIND_SIZE,     /* uint64_t bytes */
 	KIND_UINT,     /* unsigned */
 	KIND_SMAPS,    /* enum smaps_mode */
-	KIND_REGEX,    /* string, compiled at the end */
+	KIND_REGEX,    /* string, and compiled where it is given */
 	KIND_ADDRESS,  /* HOST:PORT */
 	KIND_LEVEL,    /* int 1..9 */
 	KIND_FLAG,     /* bool, command line only */
@@ -243,6 +243,40 @@ static void duration_text(struct buf *b, uint64_t ns)
 		buf_addf(b, "%llums", (unsigned long long)(ns / 1000000u));
 }
 
+/* Compiles v into the option's regex_t (--include or --exclude) when it is given, so that a bad
+ * one in the file is reported with its file and line. */
+static int set_regex(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	bool include = o->off == OFF(include);
+	regex_t *re = include ? &c->include_re : &c->exclude_re, compiled;
+	bool *have = include ? &c->have_include_re : &c->have_exclude_re;
+	struct buf anchored = BUF_INIT;
+	char msg[256];
+	int r;
+
+	/* anchored at both ends, like Prometheus' own regex matchers */
+	buf_addf(&anchored, "^(%s)$", v);
+	if (buf_failed(&anchored))
+		return -ENOMEM;
+	r = regcomp(&compiled, anchored.buf, REG_EXTENDED | REG_NOSUB);
+	buf_done(&anchored);
+	if (r != 0) {
+		regerror(r, &compiled, msg, sizeof(msg));
+		buf_addf(err, "\"%s\" is not a POSIX extended regular expression: %s", v, msg);
+		return -EINVAL;
+	}
+	r = set_string(field(c, o), v);
+	if (r < 0) {
+		regfree(&compiled);
+		return r;
+	}
+	if (*have)
+		regfree(re);
+	*re = compiled;
+	*have = true;
+	return 0;
+}
+
 /* Applies value v to option o; on error writes what was expected into err. */
 static int apply(struct config *c, const struct opt *o, const char *v, struct buf *err)
 {
@@ -254,12 +288,13 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct bu
 		*(bool *)field(c, o) = true;
 		return 0;
 	case KIND_STRING:
-	case KIND_REGEX:
-		if (!*v && o->kind == KIND_STRING) {
+		if (!*v) {
 			buf_addstr(err, "expected a non-empty value");
 			return -EINVAL;
 		}
 		return set_string(field(c, o), v);
+	case KIND_REGEX:
+		return set_regex(c, o, v, err);
 	case KIND_PATH:
 		if (!*v) {
 			buf_addstr(err, "expected a file name");
@@ -517,33 +552,8 @@ static void defaults(struct config *c)
 	};
 }
 
-static int compile_regex(const char *opt, const char *re, regex_t *ret, bool *ret_have, struct buf *err)
-{
-	struct buf anchored = BUF_INIT;
-	char msg[256];
-	int r;
-
-	if (!re)
-		return 0;
-	/* anchored at both ends, like Prometheus' own regex matchers */
-	buf_addf(&anchored, "^(%s)$", re);
-	if (buf_failed(&anchored))
-		return -ENOMEM;
-	r = regcomp(ret, anchored.buf, REG_EXTENDED | REG_NOSUB);
-	buf_done(&anchored);
-	if (r != 0) {
-		regerror(r, ret, msg, sizeof(msg));
-		buf_addf(err, "--%s: \"%s\" is not a POSIX extended regular expression: %s", opt, re, msg);
-		return -EINVAL;
-	}
-	*ret_have = true;
-	return 0;
-}
-
 static int finish(struct config *c, struct buf *err)
 {
-	int r;
-
 	if (!c->listen_address && set_string(&c->listen_address, CONFIG_DEFAULT_LISTEN) < 0)
 		return -ENOMEM;
 	if (!c->procfs && set_string(&c->procfs, "/proc") < 0)
@@ -554,10 +564,7 @@ static int finish(struct config *c, struct buf *err)
 		buf_addstr(err, "--tls-cert and --tls-key go together: give both or neither");
 		return -EINVAL;
 	}
-	r = compile_regex("include", c->include, &c->include_re, &c->have_include_re, err);
-	if (r < 0)
-		return r;
-	return compile_regex("exclude", c->exclude, &c->exclude_re, &c->have_exclude_re, err);
+	return 0;
 }
 
 int config_load(struct config *ret, int argc, char *const argv[], struct buf *err)
