@@ -245,3 +245,23 @@ def expected_comm(comm_arg):
     """The comm label of a process named with prctl(PR_SET_NAME, comm_arg): the kernel keeps
     15 bytes; the label is valid UTF-8, each maximal ill-formed subpart replaced by U+FFFD."""
     return comm_arg[:15].decode("utf-8", errors="replace")
+
+
+PF_KTHREAD = 0x00200000  # include/linux/sched.h
+
+
+def kernel_thread_pids():
+    """The pids of /proc whose stat flags say kernel thread."""
+    pids = set()
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open(f"/proc/{e}/stat", "rb") as f:
+                raw = f.read()
+        except OSError:
+            continue  # exited meanwhile
+        rest = raw[raw.rindex(b")") + 2:].split()
+        if int(rest[6]) & PF_KTHREAD:  # field 9, flags
+            pids.add(e)
+    return pids

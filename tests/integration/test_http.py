@@ -20,7 +20,8 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livemem import Helpers, expected_comm  # noqa: E402
-from procmem import Daemon, Test, families, parse, promtool_check, sample_value, spawn, tempdir  # noqa: E402
+from procmem import (Daemon, Test, families, once, parse, promtool_check, sample_value,  # noqa: E402
+                     spawn, tempdir)
 
 t = Test("HTTP: endpoints, negotiation, gzip, HEAD, counters, escaping")
 
@@ -247,6 +248,10 @@ t.eq(sample_value(samples, "procmem_process_resident_bytes", pid=str(hostile.pid
      "hostile comm: the process is exported")
 r = request("GET", "/metrics", {"Accept": PROMETHEUS_ACCEPT})
 t.ok(line.encode() in r.body, "hostile comm: escaped the same way in OpenMetrics")
+# --include matches the raw comm: '.' takes the newline and the bytes that are not UTF-8
+text = once("--smaps", "off", "--top", "0", "--include", h.include_regex())
+t.eq({l["pid"] for n, l, _ in parse(text) if n == "procmem_process_info"}, {str(hostile.pid)},
+     "hostile comm: --include PREFIX.* selects it (and only it)")
 
 # ---- a scrape never reads /proc --------------------------------------------------------------------
 
