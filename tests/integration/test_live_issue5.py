@@ -14,7 +14,7 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livemem import (KIB, MEMLAYOUT, MIB, QUADRANTS, Helpers, kernel_thread_pids,  # noqa: E402
                      kernel_view, make_file)
-from procmem import Daemon, Test, parse, sample_value, tempdir  # noqa: E402
+from procmem import Daemon, Test, parse, promtool_check, sample_value, tempdir  # noqa: E402
 
 t = Test("live issue 5: shared files, --smaps-max-rss, totals against --top")
 
@@ -27,6 +27,10 @@ helpers = {
     "big": h.start("big", "--shared-anon", "64"),
     "small": h.start("small"),
 }
+# a file name with what a label must escape or repair, mapped by one more helper
+ODD = os.path.join(os.fsencode(tempdir()), b'odd "q" \\ \n \xff.bin')
+make_file(ODD, 1 * MIB)
+helpers["oddpath"] = h.start("oddpath", "--file-private", ODD)
 k = {n: kernel_view(p.pid) for n, p in helpers.items()}
 pid = {n: str(p.pid) for n, p in helpers.items()}
 BINARY = os.fsencode(os.path.realpath(MEMLAYOUT))
@@ -50,7 +54,7 @@ for n in ("share1", "share2"):
          f"{n}: the file is resident in full, half of it its PSS (two mappers)")
 BOUND = 32 * MIB
 t.ok(k["big"]["status"]["VmRSS"] > BOUND, "big: RSS over the bound used below")
-t.ok(all(k[n]["status"]["VmRSS"] < BOUND for n in ("share1", "share2", "small")),
+t.ok(all(k[n]["status"]["VmRSS"] < BOUND for n in helpers if n != "big"),
      "the others: RSS under it")
 
 with Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
@@ -70,8 +74,16 @@ t.eq(mapped_rss, 2 * FILE_SIZE, "... twice the file (a shared page counts once p
 # the helpers' own executable: only the processes whose smaps was read count
 binary = {n: sum(m["fields"]["Rss"] for m in maps_of(n, BINARY)) for n in helpers}
 t.eq(sample_value(s, "procmem_mapping_resident_bytes", path=BINARY.decode()),
-     binary["share1"] + binary["share2"] + binary["small"],
+     binary["share1"] + binary["share2"] + binary["small"] + binary["oddpath"],
      "the helpers' executable: resident summed over the helpers read, not the skipped one")
+
+# the kernel prints the newline in the name as \012; the label is that text, as valid UTF-8
+odd = maps_of("oddpath", ODD.replace(b"\n", b"\\012"))
+t.eq(len(odd), 1, "oddpath: smaps shows the file under its escaped name")
+want = ODD.replace(b"\n", b"\\012").decode("utf-8", errors="replace")
+t.eq(sample_value(s, "procmem_mapping_resident_bytes", path=want), MIB,
+     f"a file named {ODD!r} is exported as {want!r}")
+t.eq(promtool_check(text), (0, ""), "promtool check metrics: nothing to report about it")
 
 # ---- --smaps-max-rss ---------------------------------------------------------------------------
 
@@ -86,7 +98,7 @@ for name, want in (("resident", st["VmRSS"]), ("virtual", st["VmSize"]),
 t.eq(sorted({n for n, l, _ in s if l.get("pid") == pid["big"] and
              ("pss" in n or "uss" in n or "quadrant" in n)}), [],
      "big: no pss, uss, pss by kind or quadrants (its smaps was not read)")
-for n in ("share1", "share2", "small"):
+for n in ("share1", "share2", "small", "oddpath"):
     t.eq(per_pid(s, "procmem_process_pss_bytes").get(pid[n]), k[n]["rollup"]["Pss"],
          f"{n}: under the bound, its pss is exported")
 
