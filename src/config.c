@@ -718,6 +718,7 @@ void config_usage(FILE *f, const char *argv0)
 "  --top N                    per-process series only for the N processes with most PSS\n"
 "                             (RSS where PSS is not read) after the filters above (default\n"
 "                             100; 0: all). Totals and aggregates always cover every process\n"
+"                             read\n"
 "  --mapping-top N            export the N mapped files with most PSS (default 20; 0: none;\n"
 "                             needs --smaps full)\n"
 "  --procfs DIR               read processes from DIR instead of /proc (for tests)\n"
