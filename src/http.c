@@ -5,14 +5,16 @@
  * gzip, the stored-block framing and trailer; see gz.h). The response's free callback releases
  * the publication, so a cycle can publish a new one while an old one is still being sent.
  *
- * Connections: libmicrohttpd closes one idle for CONN_TIMEOUT_S, refuses a client address more
- * than CONN_PER_IP at once, and stops accepting (new ones wait in the listen backlog) at
- * CONN_LIMIT. That last one alone would let a few hundred idle or slowloris connections from
- * several addresses keep a scrape waiting until they time out, so this file keeps its own list of
+ * Connections: libmicrohttpd closes one idle for CONN_TIMEOUT_S and stops accepting (new ones
+ * wait in the listen backlog) at CONN_LIMIT. That alone would let a few hundred idle or slowloris
+ * connections keep a scrape waiting until they time out, so this file keeps its own list of
  * connections, least recently active first (activity: accepted, request headers complete,
- * response done), and past CONN_EVICT_AT a new connection shuts down the head of the list: a
- * client that has not finished its request headers since the longest time. libmicrohttpd then
- * sees the socket's EOF and closes the connection as if the client had gone.
+ * response done). A new connection from an address that already has CONN_PER_IP shuts down that
+ * address's least recently active one; else, past CONN_EVICT_AT connections, it shuts down the
+ * head of the list: a client that has not finished its request headers since the longest time.
+ * libmicrohttpd then sees the socket's EOF and closes the connection as if the client had gone.
+ * libmicrohttpd's own per-address limit is not used: it refuses the new connection, so idle
+ * connections from the address a scraper shares (a proxy, 127.0.0.1) would keep it out.
  *
  * Basic auth: credentials seen to verify before are checked on the serving thread (an HMAC,
  * microseconds); anything else goes to the auth verifier's thread while the connection is
@@ -75,6 +77,8 @@ struct pending {
 struct conn {
 	struct conn *prev, *next;
 	struct MHD_Connection *c;
+	unsigned char addr[16]; /* the client's IPv4 or IPv6 address; addr_len 0: another family */
+	size_t addr_len;
 	bool listed;	/* in the list: neither evicted nor suspended */
 	bool suspended; /* out of the list while its credentials are checked */
 };
@@ -91,7 +95,6 @@ struct http_server {
 	/* the connections, least recently active first; touched on the serving thread only */
 	struct conn *head, *tail;
 	unsigned nconn;
-	atomic_uint_fast64_t evicted;
 	atomic_uint_fast64_t requests[NCODES];
 	char address[INET6_ADDRSTRLEN + 16];
 };
@@ -320,20 +323,50 @@ static void conn_touch(struct http_server *s, struct MHD_Connection *c)
 	}
 }
 
-/* Shuts down the least recently active connection; libmicrohttpd reads its EOF and closes it. */
-static void conn_evict_one(struct http_server *s)
+/* Shuts down connection n; libmicrohttpd reads its EOF and closes it. */
+static void conn_evict(struct http_server *s, struct conn *n)
 {
-	struct conn *n = s->head;
 	const union MHD_ConnectionInfo *ci;
 
-	if (!n)
-		return;
 	conn_unlink(s, n);
 	ci = MHD_get_connection_info(n->c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci && ci->connect_fd != MHD_INVALID_SOCKET) {
+	if (ci && ci->connect_fd != MHD_INVALID_SOCKET)
 		shutdown(ci->connect_fd, SHUT_RDWR);
-		atomic_fetch_add(&s->evicted, 1);
+}
+
+static void conn_set_address(struct MHD_Connection *c, struct conn *n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (sa && sa->sa_family == AF_INET) {
+		memcpy(n->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		n->addr_len = 4;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		memcpy(n->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		n->addr_len = 16;
 	}
+}
+
+/* A new connection n (not listed yet): makes room for it. The scan is O(connections), at most
+ * CONN_LIMIT per accept: cheaper than the accept itself, and no index to keep right. */
+static void conn_make_room(struct http_server *s, const struct conn *n)
+{
+	struct conn *oldest_same = NULL;
+	unsigned same = 0;
+
+	if (n->addr_len) {
+		for (struct conn *m = s->head; m; m = m->next)
+			if (m->addr_len == n->addr_len && memcmp(m->addr, n->addr, n->addr_len) == 0) {
+				if (!oldest_same)
+					oldest_same = m;
+				same++;
+			}
+	}
+	if (same >= CONN_PER_IP)
+		conn_evict(s, oldest_same);
+	else if (s->nconn > CONN_EVICT_AT && s->head)
+		conn_evict(s, s->head);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -347,10 +380,10 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		if (!n)
 			return; /* not listed: never evicted, and its close is not counted */
 		n->c = c;
+		conn_set_address(c, n);
 		*socket_context = n;
 		s->nconn++;
-		if (s->nconn > CONN_EVICT_AT)
-			conn_evict_one(s);
+		conn_make_room(s, n);
 		conn_append(s, n);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && n) {
 		conn_unlink(s, n);
@@ -675,7 +708,6 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				  MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
 				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
