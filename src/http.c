@@ -92,6 +92,7 @@ struct http_server {
 	struct auth_verifier *verifier;
 	bool health_open;
 	struct pending pass; /* the req_cls of requests that may be served (ok = 1) */
+	struct pending fail; /* the req_cls of requests without well-formed credentials (ok = 0) */
 	/* the connections, least recently active first; touched on the serving thread only */
 	struct conn *head, *tail;
 	unsigned nconn;
@@ -399,7 +400,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct http_server *s = cls;
 
 	(void)toe;
-	if (*req_cls != &s->pass)
+	if (*req_cls != &s->pass && *req_cls != &s->fail)
 		free(*req_cls); /* a struct pending, or NULL */
 	*req_cls = NULL;
 	conn_touch(s, c);
@@ -432,7 +433,8 @@ static bool needs_auth(const struct http_server *s, const char *url)
 }
 
 /* First call of a request that needs credentials: 1 when they verify at once (cached); 0 when
- * it answered (401) or suspended the connection for the verifier; <0 on failure. */
+ * the next call is to answer 401 (*req_cls is s->fail) or the connection was suspended for the
+ * verifier; <0 on failure. */
 static int authorize(struct http_server *s, struct MHD_Connection *c, void **req_cls,
 		     enum MHD_Result *ret)
 {
@@ -443,7 +445,8 @@ static int authorize(struct http_server *s, struct MHD_Connection *c, void **req
 	int r;
 
 	if (!h || auth_decode_basic(h, &creds, &len, &colon) < 0) {
-		*ret = unauthorized(s, c);
+		/* answered on the next call, like a wrong password: the same 401, keep-alive too */
+		*req_cls = &s->fail;
 		return 0;
 	}
 	if (auth_check_cached(s->auth, creds, colon, creds + colon + 1, len - colon - 1)) {
@@ -507,7 +510,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			*req_cls = &s->pass;
 		return ret;
 	}
-	if (p != &s->pass) {
+	if (p != &s->pass && p != &s->fail) {
 		/* resumed after the verifier's answer: back in the list, as active as can be */
 		struct conn *n = conn_of(c);
 		if (n && n->suspended) {
@@ -688,6 +691,7 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	s->auth = o->auth;
 	s->health_open = o->health_open;
 	s->pass.ok = 1;
+	s->fail.ok = 0;
 	if (s->auth) {
 		r = auth_verifier_new(s->auth, AUTH_QUEUE, &s->verifier);
 		if (r < 0) {
