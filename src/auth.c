@@ -263,7 +263,8 @@ void auth_free(struct auth *a)
 		return;
 	for (size_t i = 0; i < a->n; i++)
 		free(a->users[i].name);
-	explicit_bzero(a->users, a->n * sizeof(*a->users));
+	if (a->users) /* NULL when the first line failed: explicit_bzero() wants a pointer */
+		explicit_bzero(a->users, a->n * sizeof(*a->users));
 	free(a->users);
 	pthread_mutex_destroy(&a->lock);
 	explicit_bzero(a, sizeof(*a));
