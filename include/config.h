@@ -38,6 +38,7 @@ struct config {
 	unsigned mapping_top;
 	char *procfs;
 	char *tls_cert, *tls_key, *basic_auth_file;
+	bool health_open;	  /* health endpoints open to clients without credentials */
 	int gzip_level;
 
 	/* command line only */

@@ -5,22 +5,29 @@
  * published). Any other path: 404; any other method: 405 with Allow. A scrape serves the cached
  * rendering of the current publication plus a small per-scrape tail: it never reads /proc.
  *
- * One internal thread (epoll) serves every connection; connections are limited in number, in
- * header size and by an idle timeout, so slow or idle clients cannot starve a scrape.
+ * One internal thread (epoll) serves every connection. Connections are limited in number (per
+ * client address too), in header size and by an idle timeout; past a high-water mark a new
+ * connection closes the least recently active one, so idle or slow clients cannot keep a scrape
+ * out. With basic auth, every endpoint but (optionally) the health ones wants credentials; the
+ * bcrypt check runs on a worker thread (auth.h) while the connection is suspended, so wrong
+ * passwords cost the serving thread nothing; too many checks waiting get 429.
  */
 #ifndef PROCMEM_HTTP_H
 #define PROCMEM_HTTP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "publish.h"
 
 struct http_opts {
 	const char *listen_address; /* HOST:PORT; used when listen_fd < 0 */
 	int listen_fd;		    /* a listening socket from systemd, or -1 */
-	const char *tls_cert, *tls_key; /* PEM files, or NULL */
-	const char *basic_auth_file;	/* user:bcrypt lines, or NULL */
+	const char *tls_cert_pem, *tls_key_pem; /* PEM text (tls.h), or NULL: plain HTTP */
+	struct auth *auth; /* users who may read, or NULL: no auth; must outlive the server */
+	bool health_open;  /* with auth: /-/healthy and /-/ready need no credentials */
 	uint64_t stale_ns; /* /-/healthy fails when no cycle was published for this long */
 };
 

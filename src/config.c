@@ -28,6 +28,7 @@ enum opt_kind {
 	KIND_REGEX,    /* string, and compiled where it is given */
 	KIND_ADDRESS,  /* HOST:PORT */
 	KIND_LEVEL,    /* int 1..9 */
+	KIND_BOOL,     /* bool: true or false */
 	KIND_FLAG,     /* bool, command line only */
 };
 
@@ -56,6 +57,7 @@ static const struct opt opts[] = {
 	{ "tls-cert", KIND_PATH, OFF(tls_cert), false, 0, 0 },
 	{ "tls-key", KIND_PATH, OFF(tls_key), false, 0, 0 },
 	{ "basic-auth-file", KIND_PATH, OFF(basic_auth_file), false, 0, 0 },
+	{ "web.health-open", KIND_BOOL, OFF(health_open), false, 0, 0 },
 	{ "gzip-level", KIND_LEVEL, OFF(gzip_level), false, 1, 9 },
 	{ "once", KIND_FLAG, OFF(once), true, 0, 0 },
 	{ "check-config", KIND_FLAG, OFF(check_config), true, 0, 0 },
@@ -348,6 +350,16 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct bu
 			*(unsigned *)field(c, o) = (unsigned)n;
 		else
 			*(int *)field(c, o) = (int)n;
+		return 0;
+	case KIND_BOOL:
+		if (strcmp(v, "true") == 0)
+			*(bool *)field(c, o) = true;
+		else if (strcmp(v, "false") == 0)
+			*(bool *)field(c, o) = false;
+		else {
+			buf_addf(err, "\"%s\" is not a boolean (expected true or false)", v);
+			return -EINVAL;
+		}
 		return 0;
 	case KIND_SMAPS:
 		if (strcmp(v, "off") == 0)
@@ -724,7 +736,10 @@ void config_usage(FILE *f, const char *argv0)
 "  --procfs DIR               read processes from DIR instead of /proc (for tests)\n"
 "  --tls-cert FILE            serve HTTPS with this PEM certificate (with --tls-key)\n"
 "  --tls-key FILE             the certificate's PEM private key\n"
-"  --basic-auth-file FILE     require HTTP basic auth: FILE holds user:bcrypt-hash lines\n"
+"  --basic-auth-file FILE     require HTTP basic auth on every endpoint: FILE holds\n"
+"                             user:bcrypt-hash lines (htpasswd -B writes them)\n"
+"  --web.health-open BOOL     with --basic-auth-file, answer /-/healthy and /-/ready\n"
+"                             without credentials too (default false)\n"
 "  --gzip-level N             compression level for gzip responses, 1-9 (default 1)\n"
 "  --once                     run one cycle, write the exposition to standard output, exit\n"
 "  --check-config             check the options and configuration file, say\n"

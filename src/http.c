@@ -4,6 +4,21 @@
  * publication's cached rendering and a small per-request buffer holding the tail (and, for
  * gzip, the stored-block framing and trailer; see gz.h). The response's free callback releases
  * the publication, so a cycle can publish a new one while an old one is still being sent.
+ *
+ * Connections: libmicrohttpd closes one idle for CONN_TIMEOUT_S and stops accepting (new ones
+ * wait in the listen backlog) at CONN_LIMIT. That alone would let a few hundred idle or slowloris
+ * connections keep a scrape waiting until they time out, so this file keeps its own list of
+ * connections, least recently active first (activity: accepted, request headers complete,
+ * response done). A new connection from an address that already has CONN_PER_IP shuts down that
+ * address's least recently active one; else, past CONN_EVICT_AT connections, it shuts down the
+ * head of the list: a client that has not finished its request headers since the longest time.
+ * libmicrohttpd then sees the socket's EOF and closes the connection as if the client had gone.
+ * libmicrohttpd's own per-address limit is not used: it refuses the new connection, so idle
+ * connections from the address a scraper shares (a proxy, 127.0.0.1) would keep it out.
+ *
+ * Basic auth: credentials seen to verify before are checked on the serving thread (an HMAC,
+ * microseconds); anything else goes to the auth verifier's thread while the connection is
+ * suspended (MHD_suspend_connection), and the verifier's callback resumes it.
  */
 #include "http.h"
 
@@ -19,28 +34,68 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "accept.h"
+#include "auth.h"
 #include "config.h"
 #include "gz.h"
+#include "tls.h"
 
 #ifndef PROCMEM_VERSION
 #define PROCMEM_VERSION "unknown"
 #endif
 
 /* The status codes this server answers with, ascending: each has a request counter. */
-static const unsigned codes[] = { 200, 401, 404, 405, 500, 503 };
+static const unsigned codes[] = { 200, 401, 404, 405, 429, 500, 503 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
+
+/* Connection limits (see the top of the file). 512 connections with 32 KiB of memory each: at
+ * most 16 MiB, and as many descriptors, well under systemd's default soft limit of 1024. */
+#define CONN_LIMIT 512u
+#define CONN_EVICT_AT 448u
+#define CONN_PER_IP 64u
+#define CONN_TIMEOUT_S 10u
+#define CONN_MEMORY ((size_t)32768)
+/* bcrypt checks that may wait for the verifier thread; past it, 429 */
+#define AUTH_QUEUE 16u
+
+/* A request waiting for (or done with) a bcrypt check: the request's req_cls. */
+struct pending {
+	struct http_server *s;
+	struct MHD_Connection *c;
+	atomic_int ok; /* -1 while waiting; 1 or 0 once the verifier answered; -EAGAIN (queue
+			* full) or -EIO (verifier stopped, no memory) when it could not ask */
+	bool resumed;  /* the handler was called since the verifier answered */
+};
+
+/* One connection in the least-recently-active list (socket context of the connection). */
+struct conn {
+	struct conn *prev, *next;
+	struct MHD_Connection *c;
+	unsigned char addr[16]; /* the client's IPv4 or IPv6 address; addr_len 0: another family */
+	size_t addr_len;
+	bool listed;	/* in the list: neither evicted nor suspended */
+	bool suspended; /* out of the list while its credentials are checked */
+};
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct publisher *pub;
 	uint64_t stale_ns;
 	uint64_t started_ns;
+	struct auth *auth;
+	struct auth_verifier *verifier;
+	bool health_open;
+	struct pending pass; /* the req_cls of requests that may be served (ok = 1) */
+	struct pending fail; /* the req_cls of requests without well-formed credentials (ok = 0) */
+	/* the connections, least recently active first; touched on the serving thread only */
+	struct conn *head, *tail;
+	unsigned nconn;
 	atomic_uint_fast64_t requests[NCODES];
 	char address[INET6_ADDRSTRLEN + 16];
 };
@@ -85,6 +140,11 @@ static enum MHD_Result reply(struct http_server *s, struct MHD_Connection *c, un
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 		if (code == 405)
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		if (code == 401)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+						"Basic realm=\"procmem_exporter\", charset=\"UTF-8\"");
+		if (code == 429)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	}
 	return queue(s, c, code, resp);
 }
@@ -225,17 +285,259 @@ static enum MHD_Result serve_ready(struct http_server *s, struct MHD_Connection 
 	return reply_text(s, c, 503, "Not ready: the first collection cycle has not completed.\n");
 }
 
+/* ---- connections: the least-recently-active list ------------------------------------------ */
+
+static void conn_unlink(struct http_server *s, struct conn *n)
+{
+	if (!n->listed)
+		return;
+	*(n->prev ? &n->prev->next : &s->head) = n->next;
+	*(n->next ? &n->next->prev : &s->tail) = n->prev;
+	n->prev = n->next = NULL;
+	n->listed = false;
+}
+
+static void conn_append(struct http_server *s, struct conn *n)
+{
+	n->prev = s->tail;
+	n->next = NULL;
+	*(s->tail ? &s->tail->next : &s->head) = n;
+	s->tail = n;
+	n->listed = true;
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The connection did something worth keeping it for: to the end of the list. */
+static void conn_touch(struct http_server *s, struct MHD_Connection *c)
+{
+	struct conn *n = conn_of(c);
+
+	if (n && n->listed) {
+		conn_unlink(s, n);
+		conn_append(s, n);
+	}
+}
+
+/* Shuts down connection n; libmicrohttpd reads its EOF and closes it. */
+static void conn_evict(struct http_server *s, struct conn *n)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	conn_unlink(s, n);
+	ci = MHD_get_connection_info(n->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci && ci->connect_fd != MHD_INVALID_SOCKET)
+		shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
+static void conn_set_address(struct MHD_Connection *c, struct conn *n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (sa && sa->sa_family == AF_INET) {
+		memcpy(n->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		n->addr_len = 4;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		memcpy(n->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		n->addr_len = 16;
+	}
+}
+
+/* A new connection n (not listed yet): makes room for it. The scan is O(connections), at most
+ * CONN_LIMIT per accept: cheaper than the accept itself, and no index to keep right. */
+static void conn_make_room(struct http_server *s, const struct conn *n)
+{
+	struct conn *oldest_same = NULL;
+	unsigned same = 0;
+
+	if (n->addr_len) {
+		for (struct conn *m = s->head; m; m = m->next)
+			if (m->addr_len == n->addr_len && memcmp(m->addr, n->addr, n->addr_len) == 0) {
+				if (!oldest_same)
+					oldest_same = m;
+				same++;
+			}
+	}
+	if (same >= CONN_PER_IP)
+		conn_evict(s, oldest_same);
+	else if (s->nconn > CONN_EVICT_AT && s->head)
+		conn_evict(s, s->head);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	struct conn *n = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return; /* not listed: never evicted, and its close is not counted */
+		n->c = c;
+		conn_set_address(c, n);
+		*socket_context = n;
+		s->nconn++;
+		conn_make_room(s, n);
+		conn_append(s, n);
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && n) {
+		conn_unlink(s, n);
+		s->nconn--;
+		free(n);
+		*socket_context = NULL;
+	}
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+
+	(void)toe;
+	if (*req_cls != &s->pass && *req_cls != &s->fail)
+		free(*req_cls); /* a struct pending, or NULL */
+	*req_cls = NULL;
+	conn_touch(s, c);
+}
+
+/* ---- basic auth -------------------------------------------------------------------------------- */
+
+static enum MHD_Result unauthorized(struct http_server *s, struct MHD_Connection *c)
+{
+	/* one answer for a missing, malformed or wrong Authorization, and an unknown user */
+	return reply_text(s, c, 401, "Unauthorized.\n");
+}
+
+/* The verifier's callback, on its thread: the connection is suspended until this resumes it. */
+static void auth_done(void *userdata, int ok)
+{
+	struct pending *p = userdata;
+
+	atomic_store(&p->ok, ok);
+	MHD_resume_connection(p->c); /* the last touch: p may be freed from here on */
+}
+
+static bool needs_auth(const struct http_server *s, const char *url)
+{
+	if (!s->auth)
+		return false;
+	if (s->health_open && (strcmp(url, "/-/healthy") == 0 || strcmp(url, "/-/ready") == 0))
+		return false;
+	return true;
+}
+
+/* First call of a request that needs credentials: 1 when they verify at once (cached); 0 when
+ * the next call is to answer 401 (*req_cls is s->fail) or the connection was suspended for the
+ * verifier; <0 on failure. */
+static int authorize(struct http_server *s, struct MHD_Connection *c, void **req_cls,
+		     enum MHD_Result *ret)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct pending *p;
+	char *creds = NULL;
+	size_t len, colon;
+	int r;
+
+	if (!h || auth_decode_basic(h, &creds, &len, &colon) < 0) {
+		/* answered on the next call, like a wrong password: the same 401, keep-alive too */
+		*req_cls = &s->fail;
+		return 0;
+	}
+	if (auth_check_cached(s->auth, creds, colon, creds + colon + 1, len - colon - 1)) {
+		auth_free_credentials(creds, len);
+		return 1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		auth_free_credentials(creds, len);
+		return -ENOMEM;
+	}
+	*p = (struct pending){ .s = s, .c = c, .ok = -1 };
+	*req_cls = p;
+	/* suspended, it is out of the eviction list: its slowness is ours, not the client's */
+	{
+		struct conn *n = conn_of(c);
+		if (n && n->listed) {
+			conn_unlink(s, n);
+			n->suspended = true;
+		}
+	}
+	/* suspend first: resuming a connection that is not suspended is undefined, and the
+	 * verifier may answer before submit() returns */
+	MHD_suspend_connection(c);
+	r = auth_verifier_submit(s->verifier, creds, colon, creds + colon + 1, len - colon - 1, auth_done, p);
+	auth_free_credentials(creds, len);
+	if (r < 0) {
+		/* answered (429 or 503) from the handler's next call, which resuming brings */
+		atomic_store(&p->ok, r == -EAGAIN ? -EAGAIN : -EIO);
+		MHD_resume_connection(c);
+	}
+	*ret = MHD_YES;
+	return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
 {
 	struct http_server *s = cls;
+	struct pending *p = *req_cls;
 	enum { R_METRICS, R_ROOT, R_HEALTHY, R_READY, R_NONE } route;
 
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)req_cls;
+	if (!p) {
+		/* the first call, once the headers are in: check credentials; answer on a later call
+		 * (a response queued on the first call costs the connection its keep-alive) */
+		enum MHD_Result ret = MHD_YES;
+		int r;
+
+		conn_touch(s, c);
+		if (!needs_auth(s, url)) {
+			*req_cls = &s->pass;
+			return MHD_YES;
+		}
+		r = authorize(s, c, req_cls, &ret);
+		if (r < 0)
+			return MHD_NO;
+		if (r > 0)
+			*req_cls = &s->pass;
+		return ret;
+	}
+	if (p != &s->pass && p != &s->fail) {
+		/* resumed after the verifier's answer: back in the list, as active as can be */
+		struct conn *n = conn_of(c);
+		if (n && n->suspended) {
+			n->suspended = false;
+			conn_append(s, n);
+		}
+		/* resumed, libmicrohttpd repeats the first call; answered there, the connection
+		 * would lose its keep-alive: answer on the next */
+		if (!p->resumed) {
+			p->resumed = true;
+			return MHD_YES;
+		}
+	}
+	/* The final call (no upload data), or the first piece of a body: a body is never read,
+	 * what arrived of it is dropped and the answer goes out at once; libmicrohttpd then
+	 * closes the connection rather than read the rest. */
+	*upload_data_size = 0;
+	switch (atomic_load(&p->ok)) {
+	case 1:
+		break;
+	case -EAGAIN:
+		return reply_text(s, c, 429, "Too many authentication attempts at once; retry later.\n");
+	case -EIO:
+		return reply_text(s, c, 503, "Cannot check credentials now.\n");
+	default:
+		return unauthorized(s, c);
+	}
 	if (strcmp(url, "/metrics") == 0)
 		route = R_METRICS;
 	else if (strcmp(url, "/") == 0)
@@ -357,14 +659,28 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	       struct buf *err)
 {
 	struct http_server *s;
-	int fd = o->listen_fd;
-	/* MHD_USE_ITC: MHD_quiesce_daemon() needs it (see http_stop) */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+	int fd = o->listen_fd, r;
+	/* MHD_USE_ITC: MHD_quiesce_daemon() needs it (see http_stop); suspend and resume: the
+	 * bcrypt checks (see authorize) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_ALLOW_SUSPEND_RESUME;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)o->tls_key_pem },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)o->tls_cert_pem },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)tls_priorities },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	assert(o && pub && ret && err);
-	if (o->tls_cert || o->tls_key || o->basic_auth_file) {
-		buf_addstr(err, "TLS and basic auth are not available in this build yet");
-		return -EOPNOTSUPP;
+	assert(!o->tls_cert_pem == !o->tls_key_pem);
+	if (o->tls_cert_pem) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			buf_addstr(err, "this libmicrohttpd was built without TLS");
+			return -EOPNOTSUPP;
+		}
+		flags |= MHD_USE_TLS;
+	} else {
+		tls[0].option = MHD_OPTION_END;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -372,9 +688,22 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	s->pub = pub;
 	s->stale_ns = o->stale_ns;
 	s->started_ns = mono_ns();
+	s->auth = o->auth;
+	s->health_open = o->health_open;
+	s->pass.ok = 1;
+	s->fail.ok = 0;
+	if (s->auth) {
+		r = auth_verifier_new(s->auth, AUTH_QUEUE, &s->verifier);
+		if (r < 0) {
+			buf_addstr(err, "cannot start the thread that checks passwords");
+			free(s);
+			return r;
+		}
+	}
 	if (fd < 0) {
 		fd = bind_address(o->listen_address, err);
 		if (fd < 0) {
+			auth_verifier_free(s->verifier);
 			free(s);
 			return fd;
 		}
@@ -382,14 +711,18 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	describe_socket(fd, s->address, sizeof(s->address));
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				  MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+				  MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_ARRAY, tls,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
-		buf_addf(err, "cannot start the HTTP server on %s", s->address);
+		buf_addf(err, "cannot start the HTTP%s server on %s", o->tls_cert_pem ? "S" : "", s->address);
 		if (o->listen_fd < 0)
 			close(fd);
+		auth_verifier_free(s->verifier);
 		free(s);
 		return -EIO;
 	}
@@ -399,14 +732,18 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 
 void http_stop(struct http_server *s)
 {
+	MHD_socket fd;
+
 	if (!s)
 		return;
+	/* first the verifier: it answers what still waits for it (as failed) and resumes those
+	 * connections, so none is suspended when the daemon stops */
+	auth_verifier_free(s->verifier);
 	/* MHD_stop_daemon() alone would shutdown(2) the listening socket to wake its thread. A
 	 * socket from systemd is shared with systemd, which keeps listening on it to start us
 	 * again: shut down, it reports POLLHUP and the .socket unit fails. So take the socket
 	 * back from MHD first and only close our descriptor of it. */
-	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-
+	fd = MHD_quiesce_daemon(s->mhd);
 	MHD_stop_daemon(s->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);

@@ -21,12 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "collect.h"
 #include "config.h"
 #include "expo.h"
 #include "http.h"
 #include "notify.h"
 #include "publish.h"
+#include "tls.h"
 
 #ifndef PROCMEM_VERSION
 #define PROCMEM_VERSION "unknown"
@@ -189,23 +191,67 @@ static bool same_string(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* What the server reads from files besides the configuration: the TLS certificate and key and
+ * the basic auth users. Read at start-up, where a bad one is a bad configuration (exit 2), and
+ * on a reload, where a bad one fails the reload like a bad configuration file does. */
+struct secrets {
+	struct tls_pem tls;
+	struct auth *auth;
+};
+
+static int secrets_load(const struct config *cfg, struct secrets *ret, struct buf *err)
+{
+	struct secrets s = { { NULL, NULL }, NULL };
+	int r;
+
+	if (cfg->tls_cert) {
+		r = tls_pem_load(cfg->tls_cert, cfg->tls_key, &s.tls, err);
+		if (r < 0)
+			return r;
+	}
+	if (cfg->basic_auth_file) {
+		r = auth_load(cfg->basic_auth_file, &s.auth, err);
+		if (r < 0) {
+			tls_pem_done(&s.tls);
+			return r;
+		}
+	}
+	*ret = s;
+	return 0;
+}
+
+static void secrets_done(struct secrets *s)
+{
+	tls_pem_done(&s->tls);
+	auth_free(s->auth);
+	s->auth = NULL;
+}
+
 /* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. `ready`:
  * whether READY=1 was sent already; a reload must not announce a daemon that has no cycle yet. */
-static void reload(struct config *cfg, struct collector *col, int argc, char **argv, bool ready)
+static void reload(struct config *cfg, const struct secrets *running, struct collector *col, int argc,
+		   char **argv, bool ready)
 {
 	struct buf err = BUF_INIT;
 	struct config next;
+	struct secrets next_secrets;
 
 	notify_reloading();
 	if (config_load(&next, argc, argv, &err) < 0) {
 		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.buf);
+	} else if (secrets_load(&next, &next_secrets, &err) < 0) {
+		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.buf);
+		config_done(&next);
 	} else {
+		/* the server keeps what it started with (its socket, its TLS session keys, its
+		 * verifier's users): say so when the new files differ */
 		if (!same_string(next.listen_address, cfg->listen_address) ||
-		    !same_string(next.tls_cert, cfg->tls_cert) || !same_string(next.tls_key, cfg->tls_key) ||
-		    !same_string(next.basic_auth_file, cfg->basic_auth_file) ||
+		    !tls_pem_same(&next_secrets.tls, &running->tls) ||
+		    !auth_same(next_secrets.auth, running->auth) || next.health_open != cfg->health_open ||
 		    !same_string(next.procfs, cfg->procfs))
-			log_msg(LOG_WARNING, "changes to the listen address, TLS, basic auth and procfs "
-					     "take effect at the next restart");
+			log_msg(LOG_WARNING, "changes to the listen address, TLS certificate or key, basic auth "
+					     "users, web.health-open and procfs take effect at the next restart");
+		secrets_done(&next_secrets);
 		/* what the running server and collector were built with stays */
 		free(next.listen_address);
 		next.listen_address = cfg->listen_address;
@@ -282,15 +328,16 @@ static int run_once(struct config *cfg, struct collector *col)
 
 /* Starts serving on listen_fd (from systemd), or on a socket bound to the configured address
  * when it is -1; logs what failed. */
-static int start_http(const struct config *cfg, int listen_fd, struct publisher *pub,
-		      struct http_server **ret)
+static int start_http(const struct config *cfg, const struct secrets *sec, int listen_fd,
+		      struct publisher *pub, struct http_server **ret)
 {
 	struct http_opts ho = {
 		.listen_address = cfg->listen_address,
 		.listen_fd = listen_fd,
-		.tls_cert = cfg->tls_cert,
-		.tls_key = cfg->tls_key,
-		.basic_auth_file = cfg->basic_auth_file,
+		.tls_cert_pem = sec->tls.cert,
+		.tls_key_pem = sec->tls.key,
+		.auth = sec->auth,
+		.health_open = cfg->health_open,
 		/* healthy while cycles complete: three intervals, and at least a minute of slack */
 		.stale_ns = 3 * cfg->interval_ns + 60000000000u,
 	};
@@ -301,14 +348,17 @@ static int start_http(const struct config *cfg, int listen_fd, struct publisher 
 	if (r < 0)
 		log_msg(LOG_ERR, "%s", err.buf);
 	else
-		log_msg(LOG_INFO, "%s %s listening on %s (%ssmaps %s, interval %llu ms)", progname,
+		log_msg(LOG_INFO, "%s %s listening on %s (%s%s%s%ssmaps %s, interval %llu ms)", progname,
 			PROCMEM_VERSION, http_address(*ret), listen_fd >= 0 ? "socket from systemd; " : "",
+			sec->tls.cert ? "TLS; " : "", sec->auth ? "basic auth" : "",
+			sec->auth ? (cfg->health_open ? ", health endpoints open; " : "; ") : "",
 			smaps_mode_name(cfg->smaps), (unsigned long long)(cfg->interval_ns / 1000000u));
 	buf_done(&err);
 	return r;
 }
 
-static int run_daemon(struct config *cfg, struct collector *col, int argc, char **argv)
+static int run_daemon(struct config *cfg, const struct secrets *sec, struct collector *col, int argc,
+		      char **argv)
 {
 	struct publisher *pub = NULL;
 	struct http_server *http = NULL;
@@ -333,7 +383,7 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 	/* A socket from systemd already queues connections, and the first of them is what started
 	 * us: serve it only once there is a cycle to show, rather than answering it with a 503.
 	 * A socket of our own is bound at once, so a taken address fails before the first cycle. */
-	if (listen_fd < 0 && start_http(cfg, listen_fd, pub, &http) < 0)
+	if (listen_fd < 0 && start_http(cfg, sec, listen_fd, pub, &http) < 0)
 		goto out;
 
 	next = mono_ns();
@@ -363,7 +413,7 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 			if (r < 0)
 				log_errno(LOG_WARNING, r, "publishing the cycle failed");
 			else if (!ready) {
-				if (!http && start_http(cfg, listen_fd, pub, &http) < 0)
+				if (!http && start_http(cfg, sec, listen_fd, pub, &http) < 0)
 					goto out;
 				ready = true;
 				notify_ready();
@@ -385,7 +435,7 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 			if (!got_reload)
 				break;
 			got_reload = 0;
-			reload(cfg, col, argc, argv, ready);
+			reload(cfg, sec, col, argc, argv, ready);
 			/* a new interval applies from now */
 			if (next > mono_ns() + cfg->interval_ns)
 				next = mono_ns() + cfg->interval_ns;
@@ -405,10 +455,18 @@ int main(int argc, char **argv)
 	struct collector *col = NULL;
 	struct buf err = BUF_INIT;
 	struct config cfg;
+	struct secrets sec = { { NULL, NULL }, NULL };
 	int r, status;
 
 	log_to_journal = stderr_is_journal();
-	if (config_load(&cfg, argc, argv, &err) < 0) {
+	r = config_load(&cfg, argc, argv, &err);
+	/* --once serves nothing: it needs neither certificate nor users */
+	if (r >= 0 && !cfg.help && !cfg.version && !cfg.once) {
+		r = secrets_load(&cfg, &sec, &err);
+		if (r < 0)
+			config_done(&cfg);
+	}
+	if (r < 0) {
 		/* under the journal, at priority err like every other failure; on a terminal, the
 		 * plain "program: file:line: ..." of command-line tools */
 		if (log_to_journal)
@@ -431,17 +489,20 @@ int main(int argc, char **argv)
 	}
 	if (cfg.check_config) {
 		printf("%s: configuration OK\n", progname);
+		secrets_done(&sec);
 		config_done(&cfg);
 		return 0;
 	}
 	r = collector_new(cfg.procfs, &col);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot open %s", cfg.procfs);
+		secrets_done(&sec);
 		config_done(&cfg);
 		return 1;
 	}
-	status = cfg.once ? run_once(&cfg, col) : run_daemon(&cfg, col, argc, argv);
+	status = cfg.once ? run_once(&cfg, col) : run_daemon(&cfg, &sec, col, argc, argv);
 	collector_free(col);
+	secrets_done(&sec);
 	config_done(&cfg);
 	return status;
 }

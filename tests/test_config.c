@@ -282,6 +282,7 @@ static void test_defaults(void **state)
 	assert_null(c.tls_cert);
 	assert_null(c.tls_key);
 	assert_null(c.basic_auth_file);
+	assert_false(c.health_open);
 	assert_int_equal(c.gzip_level, 1);
 	assert_null(c.config_file);
 	assert_false(c.once || c.check_config || c.version || c.help);
@@ -318,6 +319,7 @@ static void check_all_options(const struct config *c, const char *cert, const ch
 	assert_string_equal(c->tls_cert, cert);
 	assert_string_equal(c->tls_key, key);
 	assert_string_equal(c->basic_auth_file, auth);
+	assert_true(c->health_open);
 	assert_int_equal(c->gzip_level, 9);
 }
 
@@ -338,7 +340,7 @@ static void test_every_option_on_the_command_line(void **state)
 			      "rollup", "--smaps-max-rss", "2G", "--smaps-budget", "2500ms", "--include",
 			      "nginx|php-fpm.*", "--exclude", "bash", "--top", "7", "--min-rss", "10M",
 			      "--mapping-top", "3", "--procfs", "/tmp/fakeproc", "--tls-cert", cert, "--tls-key", key,
-			      "--basic-auth-file", auth, "--gzip-level", "9"),
+			      "--basic-auth-file", auth, "--web.health-open", "true", "--gzip-level", "9"),
 			 0);
 	check_all_options(&c, cert, key, auth);
 	assert_false(c.once || c.check_config || c.version || c.help);
@@ -351,7 +353,7 @@ static void test_every_option_on_the_command_line(void **state)
 	assert_int_equal(LOAD(&c, &err, "--web.listen-address=[::1]:9100", "--interval=30s", "--smaps=rollup",
 			      "--smaps-max-rss=2G", "--smaps-budget=2500ms", "--include=nginx|php-fpm.*",
 			      "--exclude=bash", "--top=7", "--min-rss=10M", "--mapping-top=3",
-			      "--procfs=/tmp/fakeproc", certv, keyv, authv, "--gzip-level=9"),
+			      "--procfs=/tmp/fakeproc", certv, keyv, authv, "--web.health-open=true", "--gzip-level=9"),
 			 0);
 	check_all_options(&c, cert, key, auth);
 	config_done(&c);
@@ -397,7 +399,7 @@ static void test_every_option_in_the_file_with_comments(void **state)
 			  "mapping_top = 3\n"
 			  "procfs = /tmp/fakeproc\n");
 	buf_addf(&text, "tls_cert = %s\ntls_key = %s\nbasic_auth_file = %s\n", cert, key, auth);
-	buf_addstr(&text, "gzip_level = 9\n");
+	buf_addstr(&text, "web_health_open = true\ngzip_level = 9\n");
 	path = write_text("all.conf", text.buf);
 	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
 	check_all_options(&c, cert, key, auth);
@@ -476,6 +478,8 @@ static void test_file_bad_value_names_line_key_value_and_expectation(void **stat
 		{ "top = -3", { "top", "\"-3\"", "whole number" } },
 		{ "gzip_level = 0", { "gzip_level", "\"0\"", "1 to 9" } },
 		{ "gzip_level = 10", { "gzip_level", "\"10\"", "1 to 9" } },
+		{ "web_health_open = yes", { "web_health_open", "\"yes\"", "true or false" } },
+		{ "web_health_open = 1", { "web_health_open", "\"1\"", "true or false" } },
 		{ "web_listen_address = ::1:80", { "web_listen_address", "\"::1:80\"", "HOST:PORT" } },
 		{ "procfs = ", { "procfs", "non-empty", NULL } },
 		{ "tls_cert = /nonexistent/cert.pem", { "tls_cert", "/nonexistent/cert.pem", "cannot read" } },

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Bad configuration, one fault at a time. At start: an unknown key, a bad number, a bad
+duration, a bad size suffix, a bad regex, a bad boolean, an unreadable certificate, an
+unreadable users file, and users files that are malformed (no ':', a non-bcrypt hash, a user
+twice, no users) each make the daemon exit with code 2 before it serves, with a message that
+names the file, the line and the reason. At SIGHUP: the same faults are logged as a failed reload
+and the daemon keeps serving with the configuration it had; a changed users file is logged as
+taking effect at the next restart."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procmem import BIN, Daemon, Test, tempdir  # noqa: E402
+
+t = Test("bad configuration: exit 2 with file:line and reason at start; kept config at SIGHUP")
+d = tempdir()
+conf = os.path.join(d, "procmem.conf")
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def bcrypt(password):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
+
+
+users = os.path.join(d, "users")
+write(users, f"prom:{bcrypt('pw')}\n")
+bad_users = {
+    "no ':'": ("# users\nprom\n", 2, "expected user:bcrypt-hash"),
+    "a hash that is not bcrypt": ("prom:$6$salt$abcdefghijklmnopqrstuvwxyz\n", 1, "is not bcrypt"),
+    "a clear-text password": ("ops:secret\n", 1, "is not bcrypt"),
+    "a user twice": (f"prom:{bcrypt('a')}\nops:{bcrypt('b')}\nprom:{bcrypt('c')}\n", 3, "appears twice"),
+    "an empty user name": (f":{bcrypt('a')}\n", 1, "empty user name"),
+}
+GOOD = "interval = 1h\nsmaps = off\n"
+
+# (what, config text, file named, line, reason)
+cases = [
+    ("an unknown key", GOOD + "no_such_key = 1\n", conf, 3, 'unknown key "no_such_key"'),
+    ("a bad number", GOOD + "top = many\n", conf, 3, "is not a whole number"),
+    ("a negative number", GOOD + "mapping_top = -5\n", conf, 3, "is not a whole number"),
+    ("a bad duration", "interval = 5 parsecs\n", conf, 1, "is not a duration"),
+    ("a bad size suffix", GOOD + "min_rss = 12Q\n", conf, 3, "is not a size"),
+    ("a bad regex", GOOD + "include = (unclosed\n", conf, 3, "is not a POSIX extended regular expression"),
+    ("a bad boolean", GOOD + "web_health_open = yes\n", conf, 3, "is not a boolean"),
+    ("a bad gzip level", GOOD + "gzip_level = 11\n", conf, 3, "1 to 9"),
+    ("an unreadable certificate", GOOD + f"tls_cert = {d}/missing.pem\ntls_key = {d}/missing.key\n", conf, 3,
+     "cannot read"),
+    ("an unreadable users file", GOOD + f"basic_auth_file = {d}/missing-users\n", conf, 3, "cannot read"),
+]
+for what, (text, line, reason) in bad_users.items():
+    path = os.path.join(d, "users-" + what.replace(" ", "-").replace("'", ""))
+    write(path, text)
+    cases.append((f"a users file with {what}", GOOD + f"basic_auth_file = {path}\n", path, line, reason))
+empty = os.path.join(d, "users-empty")
+write(empty, "# nobody yet\n\n")
+cases.append(("a users file with no users", GOOD + f"basic_auth_file = {empty}\n", empty, None, "no users"))
+
+for what, text, named, line, reason in cases:
+    write(conf, text)
+    p = subprocess.run([BIN, "--config", conf, "--web.listen-address", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=60)
+    where = f"{named}:{line}:" if line else f"{named}:"
+    t.eq(p.returncode, 2, f"{what}: exit code 2")
+    t.ok(where in p.stderr and reason in p.stderr,
+         f"{what}: the message names {where} and says {reason!r} ({p.stderr.strip()!r})")
+    t.ok("listening" not in p.stderr, f"{what}: nothing was served")
+    c = subprocess.run([BIN, "--config", conf, "--check-config"], capture_output=True, text=True, timeout=60)
+    t.eq(c.returncode, 2, f"{what}: --check-config exits 2 too")
+
+# SIGHUP with each fault: logged, the running configuration kept, still serving
+write(conf, GOOD + f"basic_auth_file = {users}\nweb_health_open = true\n")
+daemon = Daemon("--config", conf)
+reloads = 0
+
+
+def reload_and_wait(expect):
+    """Sends SIGHUP and waits for the log to grow a line with `expect`; returns the new log."""
+    before = daemon.log()
+    os.kill(daemon.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        new = daemon.log()[len(before):]
+        if expect in new:
+            return new
+        time.sleep(0.05)
+    return daemon.log()[len(before):]
+
+
+for what, text, named, line, reason in cases:
+    write(conf, text)
+    new = reload_and_wait("reload failed")
+    t.ok("reload failed, keeping the running configuration" in new and reason in new,
+         f"at SIGHUP, {what}: logged as a failed reload with the reason ({new.strip()!r})")
+    t.eq(daemon.get("/-/healthy").status, 200, f"after SIGHUP with {what}: still serving, health still open")
+    t.eq(daemon.get("/metrics").status, 401, f"after SIGHUP with {what}: /metrics still wants credentials")
+t.ok(daemon.proc.poll() is None, "the daemon survived every bad reload")
+
+# a good reload with another users file: the running server keeps its users, and says so
+other = os.path.join(d, "users-other")
+write(other, f"someone:{bcrypt('else')}\n")
+write(conf, GOOD + f"basic_auth_file = {other}\nweb_health_open = true\n")
+new = reload_and_wait("next restart")
+t.ok("reload failed" not in new and "basic auth users" in new and "next restart" in new,
+     f"a reload with a new users file says it takes effect at the next restart ({new.strip()!r})")
+t.eq(daemon.stop(), 0, "the daemon stops cleanly")
+t.done()
