@@ -44,7 +44,7 @@ ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all run deps test-deps check check-unit check-asan check-integration bench fuzz \
+.PHONY: all run deps test-deps check check-unit check-asan check-integration bench bench-build fuzz \
 	install uninstall clean
 
 all: $(BUILD)/procmem_exporter
@@ -108,7 +108,7 @@ check-asan: $(UNIT_TESTS:%=$(BUILD)/asan/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit.sh $^
 
-check-integration: all $(HELPERS)
+check-integration: all $(HELPERS) $(BENCH_BINS)
 	@tests/run-integration.sh
 
 check: test-deps
@@ -117,6 +117,28 @@ check: test-deps
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-integration
 	@echo "make check: all tests passed"
+
+# ---- benchmarks ----------------------------------------------------------------------------
+
+BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen
+BENCH_ARGS ?=
+
+$(BUILD)/bench/procmem_bench: bench/procmem_bench.c $(BUILD)/libprocmem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(pc_cflags) $(CFLAGS) -o $@ $< \
+		$(BUILD)/libprocmem.a $(pc_libs) -lpthread
+
+$(BUILD)/bench/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -o $@ $<
+
+bench-build: all $(BENCH_BINS)
+
+# the full benchmark (minutes; see bench/README.md); BENCH_ARGS="--quick" for a short run
+bench:
+	@tools/deps.sh bench
+	@$(MAKE) --no-print-directory bench-build
+	python3 bench/run.py $(BENCH_ARGS)
 
 # ---- install ---------------------------------------------------------------------------------
 
