@@ -14,28 +14,36 @@
 
 /* ---- small scanning helpers ------------------------------------------------------------- */
 
+/* The helpers below run some 40 times per smaps mapping: a call costs as much as their work. */
+#define HOT static inline __attribute__((always_inline))
+
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
+/* A digit's value plus one, 0 for anything else: every smaps header holds some 30 hex digits,
+ * and a table lookup is one load where the range tests were six branches. */
+static const unsigned char hex_plus1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int hex_value(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int)hex_plus1[(unsigned char)c] - 1;
 }
 
 /* Parses decimal digits at *p (at least one) into *ret, advancing *p. */
-static int parse_u64(const char **p, const char *end, uint64_t *ret)
+HOT int parse_u64(const char **p, const char *end, uint64_t *ret)
 {
-	const char *s = *p;
+	const char *s = *p, *lim;
 	uint64_t v = 0;
 
 	if (s >= end || !is_digit(*s))
 		return -EBADMSG;
+	/* 19 digits always fit in 64 bits: check for overflow only past them */
+	for (lim = end - s > 19 ? s + 19 : end; s < lim && is_digit(*s); s++)
+		v = v * 10 + (unsigned)(*s - '0');
 	for (; s < end && is_digit(*s); s++) {
 		unsigned d = (unsigned)(*s - '0');
 		if (v > (UINT64_MAX - d) / 10)
@@ -47,14 +55,17 @@ static int parse_u64(const char **p, const char *end, uint64_t *ret)
 	return 0;
 }
 
-static int parse_hex(const char **p, const char *end, uint64_t *ret)
+HOT int parse_hex(const char **p, const char *end, uint64_t *ret)
 {
-	const char *s = *p;
+	const char *s = *p, *lim;
 	uint64_t v = 0;
 	int d;
 
 	if (s >= end || hex_value(*s) < 0)
 		return -EBADMSG;
+	/* 16 digits always fit: check for overflow only past them */
+	for (lim = end - s > 16 ? s + 16 : end; s < lim && (d = hex_value(*s)) >= 0; s++)
+		v = (v << 4) | (uint64_t)d;
 	for (; s < end && (d = hex_value(*s)) >= 0; s++) {
 		if (v > (UINT64_MAX >> 4))
 			return -ERANGE;
@@ -65,14 +76,35 @@ static int parse_hex(const char **p, const char *end, uint64_t *ret)
 	return 0;
 }
 
-static void skip_blanks(const char **p, const char *end)
+HOT void skip_blanks(const char **p, const char *end)
 {
-	while (*p < end && is_blank(**p))
-		(*p)++;
+	const char *s = *p;
+
+	/* The kernel pads names and numbers to columns ("Size:" is followed by 18 spaces before a
+	 * one-digit value, a mapping's path by up to 25): these runs are most of the bytes a smaps
+	 * parse looks at, so take them eight at a time. */
+	while (end - s >= 8) {
+		uint64_t w;
+
+		memcpy(&w, s, sizeof(w));
+		w ^= UINT64_C(0x2020202020202020); /* zero bytes where the spaces are */
+		if (w) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			s += __builtin_ctzll(w) / 8;
+#else
+			s += __builtin_clzll(w) / 8;
+#endif
+			break;
+		}
+		s += 8;
+	}
+	while (s < end && is_blank(*s)) /* a tab, or the last few bytes */
+		s++;
+	*p = s;
 }
 
 /* Parses a line's value "   1234 kB" (from p to the line end) into bytes. */
-static int parse_kb_value(const char *p, const char *eol, uint64_t *ret)
+HOT int parse_kb_value(const char *p, const char *eol, uint64_t *ret)
 {
 	uint64_t kb;
 	int r;
@@ -81,6 +113,8 @@ static int parse_kb_value(const char *p, const char *eol, uint64_t *ret)
 	r = parse_u64(&p, eol, &kb);
 	if (r < 0)
 		return r;
+	if (eol - p == 3 && memcmp(p, " kB", 3) == 0) /* what the kernel writes: no more scanning */
+		goto done;
 	skip_blanks(&p, eol);
 	if (eol - p < 2 || p[0] != 'k' || p[1] != 'B')
 		return -EBADMSG;
@@ -88,6 +122,7 @@ static int parse_kb_value(const char *p, const char *eol, uint64_t *ret)
 	skip_blanks(&p, eol);
 	if (p != eol)
 		return -EBADMSG;
+done:
 	if (kb > UINT64_MAX / 1024)
 		return -ERANGE;
 	*ret = kb * 1024;
@@ -151,9 +186,8 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *ret)
 	open = len ? memchr(buf, '(', len) : NULL;
 	if (!open)
 		return -EBADMSG;
-	for (close = end - 1; close > open && *close != ')'; close--)
-		;
-	if (close <= open)
+	close = memrchr(open + 1, ')', (size_t)(end - open - 1));
+	if (!close)
 		return -EBADMSG;
 	st.comm = open + 1;
 	st.comm_len = (size_t)(close - open - 1);
@@ -538,12 +572,7 @@ static int smaps_line(struct smaps_parser *p, const char *s, const char *eol)
 	uint64_t *dst = NULL;
 	int r;
 
-	if (is_mapping_header(s, eol)) {
-		if ((r = smaps_end_mapping(p)) < 0)
-			return r;
-		return smaps_header(p, s, eol);
-	}
-	switch (*s) {
+	switch (*s) { /* field names start uppercase, mapping headers with a lowercase hex digit */
 	case 'S':
 		if (FIELD_IS(s, eol, "Size:", &v))
 			dst = &p->cur.sums.size;
@@ -559,6 +588,11 @@ static int smaps_line(struct smaps_parser *p, const char *s, const char *eol)
 			dst = &p->cur.sums.pss;
 		break;
 	default:
+		if (is_mapping_header(s, eol)) {
+			if ((r = smaps_end_mapping(p)) < 0)
+				return r;
+			return smaps_header(p, s, eol);
+		}
 		break;
 	}
 	if (!dst)
