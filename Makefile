@@ -3,7 +3,7 @@
 #   make            build build/procmem_exporter
 #   make run        install missing build dependencies, build, run in the foreground
 #   make check      install missing test dependencies, run every test
-#   make bench      benchmarks (see bench/README.md)
+#   make bench      benchmarks (README, "Performance"; BENCH=quick for a short run)
 #   make fuzz       run every fuzzer for FUZZ_SECONDS each
 #   make install    install binary, units, config, man page (DESTDIR, PREFIX honoured)
 
@@ -134,11 +134,13 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 
 bench-build: all $(BENCH_BINS)
 
-# the full benchmark (minutes; see bench/README.md); BENCH_ARGS="--quick" for a short run
+# the full benchmark (about a quarter of an hour on 2 cores; README, "Performance");
+# BENCH=quick for one tiny point; BENCH_ARGS for bench/run.py's options (--points, --reps, ...)
+BENCH ?= full
 bench:
 	@tools/deps.sh bench
 	@$(MAKE) --no-print-directory bench-build
-	python3 bench/run.py $(BENCH_ARGS)
+	python3 bench/run.py $(if $(filter quick,$(BENCH)),--quick) $(BENCH_ARGS)
 
 # ---- install ---------------------------------------------------------------------------------
 

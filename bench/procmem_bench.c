@@ -1,7 +1,7 @@
 /* procmem_bench.c — the collector's cost against the kernel's, in one process, interleaved.
  *
  *   procmem_bench [--modes off,rollup,full] [--reps N] [--procfs DIR] [--render]
- *                 [--render-reps N] [--top N] [--no-floor]
+ *                 [--render-reps N] [--tops N,N...] [--no-floor]
  *
  * For each mode it runs, alternately, the floor and our collection cycle (A B B A A B ...: the
  * order flips every pair so neither side always runs on a warmer cache), and measures each
@@ -19,7 +19,9 @@
  * of build/libprocmem.a, as the daemon calls it, followed by snapshot_free().
  *
  * --render also times expo_render() of a full-mode snapshot in both formats, and
- * gz_deflate_body() of the text rendering at every gzip level (size and CPU).
+ * gz_deflate_body() of the text rendering at every gzip level (size and CPU, best of
+ * --render-reps), once per --tops selection (default "100,0": the default --top, and every
+ * process).
  *
  * --no-floor runs our cycles only, for profilers: bench/profile.sh runs it under callgrind with
  * collection toggled on inside collector_cycle() only.
@@ -225,7 +227,7 @@ static void print_samples(const char *name, const struct sample *s, size_t n)
 static void usage(void)
 {
 	fprintf(stderr, "usage: procmem_bench [--modes off,rollup,full] [--reps N] [--procfs DIR] "
-			"[--render] [--render-reps N] [--top N] [--no-floor]\n");
+			"[--render] [--render-reps N] [--tops N,N...] [--no-floor]\n");
 	exit(2);
 }
 
@@ -291,7 +293,7 @@ out:
 	return r;
 }
 
-static int run_render(struct collector *c, unsigned reps, unsigned top)
+static int run_render(struct collector *c, unsigned reps, unsigned top, bool first)
 {
 	struct collect_opts o = { .smaps = SMAPS_FULL, .mapping_top = 20, .select.top = top };
 	struct buf out[EXPO_FORMAT_COUNT] = { BUF_INIT, BUF_INIT }, z = BUF_INIT;
@@ -302,8 +304,8 @@ static int run_render(struct collector *c, unsigned reps, unsigned top)
 	r = collector_cycle(c, &o, &s);
 	if (r < 0)
 		return r;
-	printf(", \"render\": {\"processes\": %zu, \"exported\": %llu", s->nprocs,
-	       (unsigned long long)s->processes_exported);
+	printf("%s{\"top\": %u, \"processes\": %zu, \"exported\": %llu", first ? "" : ", ", top,
+	       s->nprocs, (unsigned long long)s->processes_exported);
 	for (f = 0; f < EXPO_FORMAT_COUNT; f++) {
 		uint64_t best = UINT64_MAX;
 
@@ -358,7 +360,8 @@ out:
 int main(int argc, char **argv)
 {
 	const char *procfs = "/proc", *modes = "off,rollup,full";
-	unsigned reps = 10, render_reps = 5, top = 0;
+	unsigned reps = 10, render_reps = 5;
+	const char *tops = "100,0";
 	bool render = false, first = true, no_floor = false;
 	struct collector *c;
 	struct floor f;
@@ -372,8 +375,8 @@ int main(int argc, char **argv)
 			reps = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--render-reps") && i + 1 < argc)
 			render_reps = (unsigned)atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--top") && i + 1 < argc)
-			top = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--tops") && i + 1 < argc)
+			tops = argv[++i];
 		else if (!strcmp(argv[i], "--procfs") && i + 1 < argc)
 			procfs = argv[++i];
 		else if (!strcmp(argv[i], "--render"))
@@ -413,8 +416,17 @@ int main(int argc, char **argv)
 	}
 	free(list);
 	printf("]");
-	if (r >= 0 && render)
-		r = run_render(c, render_reps, top);
+	if (r >= 0 && render) {
+		printf(", \"render\": [");
+		list = strdup(tops);
+		first = true;
+		for (tok = strtok_r(list, ",", &save); tok && r >= 0; tok = strtok_r(NULL, ",", &save)) {
+			r = run_render(c, render_reps, (unsigned)atoi(tok), first);
+			first = false;
+		}
+		free(list);
+		printf("]");
+	}
 	printf("}\n");
 	collector_free(c);
 	if (r < 0) {

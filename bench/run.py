@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """bench/run.py — procmem_exporter's cost, against the kernel's and against process-exporter.
 
-    make bench                         # every point (minutes)
-    make bench BENCH_ARGS="--quick"    # one tiny point (seconds): what `make check` runs
+    make bench                         # every point (about a quarter of an hour on 2 cores)
+    make bench BENCH=quick             # one tiny point (seconds): what `make check` runs
     python3 bench/run.py --points 1000x40,100x1000 --reps 10
 
 For each load point NxM (N processes from bench/loadgen, each with M extra mappings spread over
@@ -19,12 +19,16 @@ the four quadrants, every page touched) it measures:
      gzip) while collection keeps running, the HTTP thread's CPU per scrape, curl's time to
      first byte; and the resident memory of the daemon with its default settings (--top 100).
 
-Prints the tables, then writes the same figures (and every raw sample) as JSON to
-bench/results/ (--out). Nothing here asserts timing: the targets are reported, met or missed.
+Prints the tables, then writes the same figures (and every raw sample) as JSON, and the
+headline figures one row per point and mode as CSV, to bench/results/ (--out), with the machine,
+kernel and commit measured. Nothing here asserts timing: the targets are reported, met or missed.
 Everything started is stopped by pid at exit, also on failure or Ctrl-C.
 """
 import argparse
 import atexit
+import csv
+import ctypes
+import gzip
 import json
 import os
 import platform
@@ -85,8 +89,14 @@ def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
+def _die_with_parent():
+    # if this driver is killed outright (SIGKILL: no atexit), what it started goes with it
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def spawn(args, **kw):
-    p = subprocess.Popen(args, **kw)
+    p = subprocess.Popen(args, preexec_fn=_die_with_parent, **kw)
     _children.append(p)
     return p
 
@@ -154,6 +164,71 @@ def memory(pid, prefix):
             f"{prefix}_hwm_kib": status_kb(pid, "VmHWM"), f"{prefix}_pss_kib": rollup_kb(pid, "Pss")}
 
 
+def status_like_kb(path, field):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def git_commit():
+    """The commit measured, with "-dirty" when the tree has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (head + ("-dirty" if dirty else "")) if head else None
+
+
+CSV_COLUMNS = ["n", "m", "processes", "mappings", "mode",
+               "floor_cpu_ms", "floor_wall_ms", "ours_cpu_ms", "ours_wall_ms",
+               "ours_cpu_us_per_process", "ours_wall_us_per_process", "ratio", "ratio_pairs_max",
+               "pe_cpu_ms", "pe_wall_ms", "pe_rss_kib", "pe_smaps_cpu_ms", "pe_smaps_wall_ms",
+               "pe_smaps_rss_kib", "ours_over_pe_smaps",
+               "daemon_default_rss_kib", "daemon_top0_rss_kib", "daemon_cycle_cpu_ms",
+               "scrape_rps", "scrape_p50_ms", "scrape_p99_ms", "scrape_server_cpu_us"]
+
+
+def csv_rows(results):
+    """One row per load point and mode: the headline figures, flat (the JSON has the rest)."""
+    rows = []
+    for p in results["points"]:
+        pe = {e["gather_smaps"]: e for e in p.get("process_exporter", [])}
+        d = p.get("daemon", {})
+        w = {x["gzip"]: x for x in d.get("wrk", [])}.get(False, {})
+        for mode in MODES:
+            c = p["collect"][mode]
+            n = c["processes"]
+            ps, pn = pe.get(True, {}), pe.get(False, {})
+            rows.append({
+                "n": p["n"], "m": p["m"], "processes": n, "mappings": p["mappings"], "mode": mode,
+                "floor_cpu_ms": c["floor_cpu_ms"], "floor_wall_ms": c["floor_wall_ms"],
+                "ours_cpu_ms": c["ours_cpu_ms"], "ours_wall_ms": c["ours_wall_ms"],
+                "ours_cpu_us_per_process": c["ours_cpu_ms"] * 1e3 / n if n else None,
+                "ours_wall_us_per_process": c["ours_wall_ms"] * 1e3 / n if n else None,
+                "ratio": c["ratio"], "ratio_pairs_max": c["ratio_pairs_max"],
+                "pe_cpu_ms": pn.get("cpu_ms"), "pe_wall_ms": pn.get("wall_ms"),
+                "pe_rss_kib": pn.get("rss_kib"), "pe_smaps_cpu_ms": ps.get("cpu_ms"),
+                "pe_smaps_wall_ms": ps.get("wall_ms"), "pe_smaps_rss_kib": ps.get("rss_kib"),
+                "ours_over_pe_smaps": c["ours_cpu_ms"] / ps["cpu_ms"] if ps.get("cpu_ms") else None,
+                "daemon_default_rss_kib": d.get("default_rss_kib"),
+                "daemon_top0_rss_kib": d.get("top0_rss_kib"),
+                "daemon_cycle_cpu_ms": d.get("default_cycle_cpu_ms"),
+                "scrape_rps": w.get("rps"), "scrape_p50_ms": w.get("p50_ms"),
+                "scrape_p99_ms": w.get("p99_ms"), "scrape_server_cpu_us": w.get("server_cpu_us"),
+            })
+    return rows
+
+
+def main_thread_ns(pid):
+    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
 def thread_cpu_ns(pid, exclude_main=True):
     """Summed on-CPU time (schedstat, ns) of a process's threads, the main one left out."""
     total = 0
@@ -217,7 +292,7 @@ class Load:
 
 def run_collection(reps, render_reps):
     out = subprocess.run([BENCH, "--reps", str(reps), "--render", "--render-reps", str(render_reps),
-                          "--top", "0"], capture_output=True, text=True, timeout=3600)
+                          "--tops", "100,0"], capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         raise RuntimeError(f"procmem_bench failed: {out.stderr}")
     raw = json.loads(out.stdout)
@@ -315,18 +390,18 @@ class Daemon:
         with urllib.request.urlopen(req, timeout=120) as r:
             return r.read()
 
-    def cycles(self):
-        _, body = http_get(self.url())
-        m = re.search(rb"^procmem_collect_cycles_total (\d+)", body, re.M)
-        return int(m.group(1)), body
+    def cycles_done(self):
+        body = gzip.decompress(self.scrape_like_prometheus())
+        return int(re.search(rb"^procmem_collect_cycles_total (\d+)", body, re.M).group(1))
 
     def wait_cycles(self, n, interval_s):
-        """Scrapes once per cycle, as Prometheus would, until n cycles are done."""
+        """Scrapes once per cycle, as Prometheus would (so the daemon renders what a real
+        deployment renders: OpenMetrics, gzip), until n cycles are done; returns the text."""
         deadline = time.monotonic() + n * interval_s * 4 + 60
         while time.monotonic() < deadline:
-            self.scrape_like_prometheus()
-            c, body = self.cycles()
-            if c >= n:
+            body = gzip.decompress(self.scrape_like_prometheus())
+            m = re.search(rb"^procmem_collect_cycles_total (\d+)", body, re.M)
+            if int(m.group(1)) >= n:
                 return body
             time.sleep(interval_s)
         raise RuntimeError(f"fewer than {n} cycles")
@@ -398,8 +473,13 @@ def run_daemon(workdir, full_wall_ms, cycles, wrk_seconds, curl_n):
     d = Daemon(workdir, "daemon-default", "--interval", f"{int(interval * 1000)}ms",
                "--smaps-budget", "0")
     try:
-        d.wait_cycles(cycles, interval)
+        d.wait_cycles(2, interval)
+        c0, n0 = main_thread_ns(d.p.pid), d.cycles_done()
+        d.wait_cycles(max(cycles, n0 + 3), interval)
+        c1, n1 = main_thread_ns(d.p.pid), d.cycles_done()
         res.update(memory(d.p.pid, "default"))
+        # the collector thread's whole cost per cycle: collection, rendering, gzip, publishing
+        res["default_cycle_cpu_ms"] = (c1 - c0) / 1e6 / (n1 - n0) if n1 > n0 else None
     finally:
         d.close()
     return res
@@ -443,13 +523,14 @@ def report(results):
             c = p["collect"][mode]
             n = c["processes"]
             rows.append([p["n"], p["m"], n, p["mappings"], mode, fmt(c["floor_cpu_ms"], ".2f"),
+                         fmt(c["floor_wall_ms"], ".2f"),
                          fmt(c["ours_cpu_ms"], ".2f"), fmt(c["ours_wall_ms"], ".2f"),
                          fmt(c["ratio"], ".3f"), fmt(c["ratio_pairs_max"], ".3f"),
                          fmt(c["ours_cpu_ms"] * 1e3 / n if n else None, ".1f"),
                          fmt((c["ours_cpu_ms"] - c["floor_cpu_ms"]) * 1e3 / n if n else None, ".2f")])
     out.append(table("Collection cycle: CPU (user+sys) and wall per cycle, medians of interleaved "
                      "floor/ours pairs", ["N", "M", "procs", "mappings", "mode", "floor CPU ms",
-                                          "ours CPU ms", "ours wall ms", "ours/floor",
+                                          "floor wall ms", "ours CPU ms", "ours wall ms", "ours/floor",
                                           "worst pair", "ours us/proc", "overhead us/proc"], rows))
 
     rows = []
@@ -459,7 +540,7 @@ def report(results):
             continue
         c = p["collect"]
         ps, pn = pe.get(True), pe.get(False)
-        r = p["render"]
+        r = render_top(p, 0)
         full_render = c["full"]["ours_cpu_ms"] + r["text"]["cpu_ns"] / 1e6
         rows.append([p["n"], p["m"], fmt(pn and pn["cpu_ms"]), fmt(pn and pn["wall_ms"]),
                      fmt(ps and ps["cpu_ms"]), fmt(ps and ps["wall_ms"]),
@@ -483,9 +564,10 @@ def report(results):
             continue
         w = {x["gzip"]: x for x in d.get("wrk", [])}
         cu = {x["gzip"]: x for x in d.get("curl", [])}
-        rows.append([p["n"], p["m"], d["series"], fmt(d["body_bytes"] / 1e6, ".2f"),
+        rows.append([p["n"], p["m"], fmt(d.get("default_cycle_cpu_ms")), d["series"],
+                     fmt(d["body_bytes"] / 1e6, ".2f"),
                      f"{d['default_rss_kib'] / 1024:.1f} ({d['default_anon_kib'] / 1024:.1f}, "
-                     f"{d['default_pss_kib'] / 1024:.1f})",
+                     f"{d['default_pss_kib'] / 1024:.1f})", fmt(d["default_hwm_kib"] / 1024),
                      f"{d['top0_rss_kib'] / 1024:.1f} ({d['top0_anon_kib'] / 1024:.1f}, "
                      f"{d['top0_pss_kib'] / 1024:.1f})",
                      fmt(d["top0_hwm_kib"] / 1024),
@@ -499,10 +581,14 @@ def report(results):
                      fmt(w[True]["server_cpu_us"], ".0f") if w else "-",
                      fmt(cu[True]["ttfb_ms"], ".3f") if cu else "-"])
     if rows:
-        out.append(table("Daemon: resident memory after ten cycles (default settings; --top 0), "
-                         "and /metrics served while collection runs (--top 0: every process's "
-                         "series; wrk -t1 -c1)",
-                         ["N", "M", "series", "body MB", "RSS (anon, PSS) MiB default",
+        out.append(table("Daemon (full mode, no smaps budget): collector thread CPU per cycle "
+                         "(collection + rendering + gzip, default settings); resident memory after "
+                         "ten cycles scraped as Prometheus does (default settings, and --top 0); "
+                         "/metrics served while collection runs (--top 0: every process's series, "
+                         "wrk -t1 -c1; server CPU = the HTTP thread's schedstat per request; "
+                         "TTFB = curl time_starttransfer - time_pretransfer)",
+                         ["N", "M", "cycle CPU ms default", "series top0", "body MB top0",
+                          "RSS (anon, PSS) MiB default", "HWM MiB default",
                           "RSS (anon, PSS) MiB top0",
                           "HWM MiB top0", "req/s", "p50 ms", "p99 ms", "server CPU us/req",
                           "TTFB ms", "gzip req/s", "gzip p50 ms", "gzip server CPU us/req",
@@ -510,14 +596,28 @@ def report(results):
 
     rows = []
     for p in pts:
-        r = p["render"]
-        gz = {g["level"]: g for g in r["gzip"]}
-        rows.append([p["n"], p["m"], r["exported"], fmt(r["text"]["bytes"] / 1e6, ".2f"),
-                     fmt(r["text"]["cpu_ns"] / 1e6, ".2f"), fmt(r["openmetrics"]["cpu_ns"] / 1e6, ".2f")] +
-                    [f"{gz[lv]['bytes'] / 1e3:.0f}k/{gz[lv]['cpu_ns'] / 1e6:.1f}" for lv in (1, 2, 3, 6, 9)])
-    out.append(table("Rendering (--top 0, every process) and gzip: size / CPU ms per level",
-                     ["N", "M", "exported", "text MB", "text ms", "OpenMetrics ms", "gz1", "gz2",
-                      "gz3", "gz6", "gz9"], rows))
+        for r in p["render"]:
+            gz = {g["level"]: g for g in r["gzip"]}
+            rows.append([p["n"], p["m"], r["top"], r["exported"], fmt(r["text"]["bytes"] / 1e6, ".3f"),
+                         fmt(r["text"]["cpu_ns"] / 1e6, ".2f"), fmt(r["openmetrics"]["cpu_ns"] / 1e6, ".2f")] +
+                        [f"{gz[lv]['bytes'] / 1e3:.1f}k/{gz[lv]['cpu_ns'] / 1e6:.2f}" for lv in (1, 2, 3, 4, 6, 9)])
+    out.append(table("Rendering (--top 100, the default, and --top 0, every process) and gzip of the "
+                     "text: compressed size / CPU ms per level",
+                     ["N", "M", "top", "exported", "text MB", "text ms", "OpenMetrics ms", "gz1", "gz2",
+                      "gz3", "gz4", "gz6", "gz9"], rows))
+    rows = []
+    for lv in range(1, 10):
+        size = cpu = size1 = cpu1 = 0
+        for p in pts:
+            for r in p["render"]:
+                gz = {g["level"]: g for g in r["gzip"]}
+                size += gz[lv]["bytes"]
+                cpu += gz[lv]["cpu_ns"]
+                size1 += gz[1]["bytes"]
+                cpu1 += gz[1]["cpu_ns"]
+        rows.append([lv, fmt(size / size1, ".3f"), fmt(cpu / cpu1, ".2f")])
+    out.append(table("gzip levels summed over every rendering above, relative to level 1",
+                     ["level", "bytes", "CPU"], rows))
 
     fits = results.get("fits")
     if fits:
@@ -529,6 +629,10 @@ def report(results):
                          ["x", "mode", "side", "b us per x", "a ms", "R^2"], rows))
     out.append("\n" + "\n".join(results["targets"]))
     return "\n".join(out)
+
+
+def render_top(p, top):
+    return next(r for r in p["render"] if r["top"] == top)
 
 
 def fits(pts):
@@ -628,13 +732,15 @@ def main():
     with open("/proc/cpuinfo") as f:
         m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
         results["host"]["cpu"] = m.group(1) if m else "?"
+    results["host"]["mem_total_kib"] = status_like_kb("/proc/meminfo", "MemTotal")
+    results["commit"] = git_commit()
     for spec in points.split(","):
         n, m = (int(x) for x in spec.lower().split("x"))
         log(f"point {n}x{m}: starting the load")
-        with Load(n, m):
+        with Load(n, m) as load:
             procs, maps = machine_counts()
             pt = {"n": n, "m": m, "machine_processes": procs, "mappings": maps,
-                  "loadavg": os.getloadavg()}
+                  "loadavg": os.getloadavg(), "load_pids": load.pids}
             log(f"point {n}x{m}: {procs} processes, {maps} mappings; collection")
             pt["collect"], pt["render"] = run_collection(reps, 2 if q else 3)
             if PE and not a.no_pe:
@@ -652,17 +758,23 @@ def main():
 
     text = report(results)
     print(f"procmem_exporter benchmark, {results['date']}, {results['host']['cpus']} CPUs "
-          f"({results['host']['cpu']}), kernel {results['host']['kernel']}")
+          f"({results['host']['cpu']}), {results['host']['mem_total_kib'] / 1048576:.0f} GiB, "
+          f"kernel {results['host']['kernel']}, commit {results['commit']}")
     print(f"command: {results['command']}; load average at start "
           f"{' '.join(f'{x:.2f}' for x in results['host']['loadavg_start'])}, at end "
           f"{' '.join(f'{x:.2f}' for x in results['host']['loadavg_end'])}")
     print(text)
     os.makedirs(a.out, exist_ok=True)
-    name = os.path.join(a.out, f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    stem = os.path.join(a.out, f"bench-{time.strftime('%Y%m%d-%H%M%S')}")
     results["table"] = text
-    with open(name, "w") as f:
+    with open(stem + ".json", "w") as f:
         json.dump(results, f, indent=1)
-    print(f"\nJSON: {os.path.relpath(name, ROOT) if name.startswith(ROOT) else name}")
+    with open(stem + ".csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        w.writeheader()
+        w.writerows(csv_rows(results))
+    shown = os.path.relpath(stem, ROOT) if stem.startswith(ROOT) else stem
+    print(f"\nJSON: {shown}.json\nCSV:  {shown}.csv")
 
 
 if __name__ == "__main__":
