@@ -97,9 +97,12 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libprocmem.a
 	$(CC) $(BASE_CFLAGS) $(TEST_WARN_OFF) $(ASAN_FLAGS) $(pc_cflags) $(CMOCKA_CFLAGS) $(CFLAGS) -o $@ $< \
 		$(BUILD)/asan/libprocmem.a $(pc_libs) $(CMOCKA_LIBS) -lpthread
 
+# memlayout is linked statically: its memory must share no pages with other processes (see it)
+$(BUILD)/helpers/memlayout: HELPER_LDFLAGS := -static
+
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -o $@ $< $(HELPER_LDFLAGS)
 
 check-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@tests/run-unit.sh $^
@@ -143,13 +146,43 @@ bench:
 	python3 bench/run.py $(if $(filter quick,$(BENCH)),--quick) $(BENCH_ARGS)
 
 # ---- install ---------------------------------------------------------------------------------
+# The units and the man page in the tree name the default paths (/usr/local/bin, /etc); install
+# rewrites them to where BINDIR and SYSCONFDIR really put things, so the installed service runs
+# the installed binary with the installed configuration. DESTDIR is only a staging prefix: it
+# never appears in the installed files. An existing configuration file is never overwritten.
+
+UNITS   := systemd/procmem-exporter.service systemd/procmem-exporter.socket
+MANPAGE := man/procmem_exporter.8
+CONF    := config/procmem-exporter.conf
+# sed script: default paths in the tree -> installed paths
+SUBST   := -e 's|/usr/local/bin/procmem_exporter|$(BINDIR)/procmem_exporter|g' \
+	-e 's|/etc/procmem-exporter\.conf|$(SYSCONFDIR)/procmem-exporter.conf|g'
 
 install: all
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(BUILD)/procmem_exporter $(DESTDIR)$(BINDIR)/procmem_exporter
+	for f in $(UNITS); do \
+		sed $(SUBST) $$f >$(DESTDIR)$(UNITDIR)/$${f##*/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
+	done
+	sed $(SUBST) $(MANPAGE) >$(DESTDIR)$(MANDIR)/man8/procmem_exporter.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/procmem_exporter.8
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf ]; then \
+		echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf"; \
+	else \
+		echo "install -m 0644 $(CONF) $(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf"; \
+		install -m 0644 $(CONF) $(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf; \
+	fi
 
+# The configuration goes only while it is the one install put there: an edited one is kept.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/procmem_exporter
+	rm -f $(DESTDIR)$(BINDIR)/procmem_exporter $(DESTDIR)$(MANDIR)/man8/procmem_exporter.8
+	rm -f $(UNITS:systemd/%=$(DESTDIR)$(UNITDIR)/%)
+	@c=$(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf; \
+	if [ -e $$c ] && cmp -s $(CONF) $$c; then \
+		echo "rm -f $$c"; rm -f $$c; \
+	elif [ -e $$c ]; then \
+		echo "keeping $$c: it differs from the shipped default (remove it yourself if you mean to)"; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

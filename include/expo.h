@@ -38,7 +38,8 @@ struct expo_tail {
 
 /* Appends the body for snapshot s. The caller checks buf_failed(out). */
 void expo_render(const struct snapshot *s, enum expo_format f, struct buf *out);
-/* Appends the tail (and "# EOF" in OpenMetrics). */
+/* Appends the tail (and "# EOF" in OpenMetrics). With no codes (ncodes 0: --once, no server)
+ * the request counter family is left out. */
 void expo_render_tail(const struct expo_tail *t, enum expo_format f, struct buf *out);
 
 /* Appends s[0..len) as a label value's contents (without the quotes): escaped, and with every

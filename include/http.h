@@ -29,7 +29,8 @@ struct http_server;
 /* Binds (unless given a socket) and starts serving. On failure, err says what failed. */
 int http_start(const struct http_opts *o, struct publisher *pub, struct http_server **ret,
 	       struct buf *err);
-/* Stops serving, closes the socket, frees. Accepts NULL. */
+/* Stops serving, closes its descriptor of the listening socket (without shutting the socket
+ * down: one from systemd stays systemd's to listen on), frees. Accepts NULL. */
 void http_stop(struct http_server *s);
 /* The address it listens on, as "HOST:PORT" (the real port when 0 was asked for). */
 const char *http_address(const struct http_server *s);

@@ -115,8 +115,9 @@ struct quadrant_sums {
 
 /* DESIGN.md's classification of one mapping: shared when the permission string has 's';
  * anonymous when there is no backing inode or the file is a shared-anonymous one in disguise
- * ("/dev/zero (deleted)", SysV "/SYSVxxxxxxxx (deleted)", "[anon_shmem:...]") or a private
- * mapping of /dev/zero (whose pages the kernel makes anonymous). `path` is as smaps prints it. */
+ * ("/dev/zero (deleted)", SysV "/SYSVxxxxxxxx (deleted)", "[anon_shmem:...]", anonymous
+ * hugetlb "/anon_hugepage (deleted)") or a private mapping of /dev/zero (whose pages the kernel
+ * makes anonymous). `path` is as smaps prints it. */
 enum quadrant smaps_classify_mapping(bool shared, uint64_t inode, const char *path, size_t path_len);
 
 /* One mapping, reported when all its lines have been read. */
@@ -161,16 +162,18 @@ int smaps_parse(const char *buf, size_t len, smaps_mapping_fn fn, void *userdata
 /* ---- /proc/PID/cgroup ----------------------------------------------------------------------- */
 
 /* The systemd unit a process belongs to, from its cgroup file: the `name=systemd` line on
- * cgroup v1 and hybrid systems, else the unified `0::` line. The unit is the first path
- * component that is a valid unit name and not a slice (as `systemctl status PID` and
+ * cgroup v1 and hybrid systems, else the unified `0::` line. The unit is the path component
+ * after the leading slices, if that is a valid unit name (as `systemctl status PID` and
  * sd_pid_get_unit() tell it): "/system.slice/nginx.service" gives "nginx.service",
- * "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope" gives "user@1000.service".
+ * "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope" gives "user@1000.service",
+ * "/" and a container's "/lxc.payload.web1/system.slice/x.service" give none.
  * systemd's escaping of components (a leading '_') is undone. Sets *ret and *ret_len to point into
  * buf; 0 with an empty unit when the process is in no unit. */
 int proc_cgroup_unit(const char *buf, size_t len, const char **ret, size_t *ret_len);
 
 /* Whether name[0..len) is a valid systemd unit name of a type that holds processes
- * (.service, .scope, .socket, .mount, .swap). */
+ * (.service, .scope, .socket, .mount, .swap): a plain name or a template instance
+ * ("getty@tty1.service"), not a template ("getty@.service"). */
 bool systemd_unit_name_valid(const char *name, size_t len);
 
 #endif

@@ -137,7 +137,10 @@ int snapshot_finish(struct snapshot *s, const struct select_opts *sel);
 /* ---- top mapped files -------------------------------------------------------------------- */
 
 /* Accumulates PSS and RSS per mapped file across every process of a cycle, then keeps the top
- * N. Owned by the collector and reused from cycle to cycle (its memory is kept). */
+ * N. Owned by the collector and reused from cycle to cycle. mapping_acc_reset() keeps one arena
+ * chunk (64 KiB); the hash table and any further chunks are freed and allocated again in the
+ * next cycle (one malloc per 64 KiB of paths plus the table's growth steps, never one per
+ * mapping). */
 struct mapping_acc;
 struct mapping_acc *mapping_acc_new(void);
 void mapping_acc_free(struct mapping_acc *a); /* accepts NULL */

@@ -269,7 +269,7 @@ static const struct proc_family {
 	  "Resident memory that can be shared: RssFile + RssShmem in /proc/PID/status (top SHR). File-backed pages, plus shared anonymous pages (tmpfs-backed).",
 	  get_shared },
 	{ "procmem_process_data_bytes",
-	  "Private anonymous memory reserved (heap, stacks, private anonymous mappings): VmData in /proc/PID/status (top DATA). Says nothing about residency.",
+	  "Private writable address space other than stacks, resident or not: VmData in /proc/PID/status (heap, private anonymous mappings, written-to private file mappings such as libraries' data). top's DATA adds VmStk.",
 	  get_data },
 	{ "procmem_process_code_bytes",
 	  "Size of the executable's text: VmExe in /proc/PID/status (top CODE).",
@@ -731,7 +731,9 @@ void expo_render_tail(const struct expo_tail *t, enum expo_format f, struct buf 
 	char code[8];
 
 	assert(t && out);
-	family(out, f, "procmem_http_requests", COUNTER, "HTTP requests answered, by status code.");
+	/* --once has no server, and no requests to count */
+	if (t->ncodes)
+		family(out, f, "procmem_http_requests", COUNTER, "HTTP requests answered, by status code.");
 	for (i = 0; i < t->ncodes; i++) {
 		int n = snprintf(code, sizeof(code), "%u", t->codes[i]);
 		sample_label(out, "procmem_http_requests", COUNTER, "code", code, (size_t)n, t->requests[i]);

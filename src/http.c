@@ -358,7 +358,8 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 {
 	struct http_server *s;
 	int fd = o->listen_fd;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	/* MHD_USE_ITC: MHD_quiesce_daemon() needs it (see http_stop) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
 
 	assert(o && pub && ret && err);
 	if (o->tls_cert || o->tls_key || o->basic_auth_file) {
@@ -400,7 +401,15 @@ void http_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->mhd); /* closes the listening socket too */
+	/* MHD_stop_daemon() alone would shutdown(2) the listening socket to wake its thread. A
+	 * socket from systemd is shared with systemd, which keeps listening on it to start us
+	 * again: shut down, it reports POLLHUP and the .socket unit fails. So take the socket
+	 * back from MHD first and only close our descriptor of it. */
+	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+
+	MHD_stop_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	free(s);
 }
 

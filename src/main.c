@@ -190,8 +190,9 @@ static bool same_string(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. */
-static void reload(struct config *cfg, struct collector *col, int argc, char **argv)
+/* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. `ready`:
+ * whether READY=1 was sent already; a reload must not announce a daemon that has no cycle yet. */
+static void reload(struct config *cfg, struct collector *col, int argc, char **argv, bool ready)
 {
 	struct buf err = BUF_INIT;
 	struct config next;
@@ -219,7 +220,8 @@ static void reload(struct config *cfg, struct collector *col, int argc, char **a
 		log_msg(LOG_INFO, "configuration reloaded");
 	}
 	buf_done(&err);
-	notify_ready();
+	if (ready)
+		notify_ready();
 }
 
 /* Waits until `deadline` (monotonic ns) or a signal, pinging the watchdog on the way. */
@@ -279,17 +281,43 @@ static int run_once(struct config *cfg, struct collector *col)
 	return r;
 }
 
+/* Starts serving on listen_fd (from systemd), or on a socket bound to the configured address
+ * when it is -1; logs what failed. */
+static int start_http(const struct config *cfg, int listen_fd, struct publisher *pub,
+		      struct http_server **ret)
+{
+	struct http_opts ho = {
+		.listen_address = cfg->listen_address,
+		.listen_fd = listen_fd,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+		.basic_auth_file = cfg->basic_auth_file,
+		/* healthy while cycles complete: three intervals, and at least a minute of slack */
+		.stale_ns = 3 * cfg->interval_ns + 60000000000u,
+	};
+	struct buf err = BUF_INIT;
+	int r;
+
+	r = http_start(&ho, pub, ret, &err);
+	if (r < 0)
+		log_msg(LOG_ERR, "%s", err.buf);
+	else
+		log_msg(LOG_INFO, "%s %s listening on %s (%ssmaps %s, interval %llu ms)", progname,
+			PROCMEM_VERSION, http_address(*ret), listen_fd >= 0 ? "socket from systemd; " : "",
+			smaps_mode_name(cfg->smaps), (unsigned long long)(cfg->interval_ns / 1000000u));
+	buf_done(&err);
+	return r;
+}
+
 static int run_daemon(struct config *cfg, struct collector *col, int argc, char **argv)
 {
 	struct publisher *pub = NULL;
 	struct http_server *http = NULL;
 	struct watchdog wd = { notify_watchdog_ns() / 2, mono_ns() };
-	struct buf err = BUF_INIT;
-	struct http_opts ho;
 	sigset_t unblocked;
 	bool ready = false;
 	uint64_t next;
-	int fd = -1, r, status = 1;
+	int fd = -1, listen_fd, r, status = 1;
 
 	setup_signals(&unblocked); /* before MHD starts its thread, which inherits the mask */
 	pub = publisher_new(cfg->gzip_level);
@@ -302,23 +330,12 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 		log_msg(LOG_ERR, "socket activation: expected one listening stream socket from systemd");
 		goto out;
 	}
-	ho = (struct http_opts){
-		.listen_address = cfg->listen_address,
-		.listen_fd = r > 0 ? fd : -1,
-		.tls_cert = cfg->tls_cert,
-		.tls_key = cfg->tls_key,
-		.basic_auth_file = cfg->basic_auth_file,
-		/* healthy while cycles complete: three intervals, and at least a minute of slack */
-		.stale_ns = 3 * cfg->interval_ns + 60000000000u,
-	};
-	r = http_start(&ho, pub, &http, &err);
-	if (r < 0) {
-		log_msg(LOG_ERR, "%s", err.buf);
+	listen_fd = r > 0 ? fd : -1;
+	/* A socket from systemd already queues connections, and the first of them is what started
+	 * us: serve it only once there is a cycle to show, rather than answering it with a 503.
+	 * A socket of our own is bound at once, so a taken address fails before the first cycle. */
+	if (listen_fd < 0 && start_http(cfg, listen_fd, pub, &http) < 0)
 		goto out;
-	}
-	log_msg(LOG_INFO, "%s %s listening on %s%s (smaps %s, interval %llu ms)", progname,
-		PROCMEM_VERSION, http_address(http), ho.listen_fd >= 0 ? " (socket from systemd)" : "",
-		smaps_mode_name(cfg->smaps), (unsigned long long)(cfg->interval_ns / 1000000u));
 
 	next = mono_ns();
 	while (!got_stop) {
@@ -347,6 +364,8 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 			if (r < 0)
 				log_errno(LOG_WARNING, r, "publishing the cycle failed");
 			else if (!ready) {
+				if (!http && start_http(cfg, listen_fd, pub, &http) < 0)
+					goto out;
 				ready = true;
 				notify_ready();
 				log_msg(LOG_INFO, "first cycle done in %llu ms; ready",
@@ -367,7 +386,7 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 			if (!got_reload)
 				break;
 			got_reload = 0;
-			reload(cfg, col, argc, argv);
+			reload(cfg, col, argc, argv, ready);
 			/* a new interval applies from now */
 			if (next > mono_ns() + cfg->interval_ns)
 				next = mono_ns() + cfg->interval_ns;
@@ -379,7 +398,6 @@ static int run_daemon(struct config *cfg, struct collector *col, int argc, char 
 out:
 	http_stop(http);
 	publisher_free(pub);
-	buf_done(&err);
 	return status;
 }
 
@@ -398,7 +416,12 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	log_to_journal = stderr_is_journal();
 	if (config_load(&cfg, argc, argv, &err) < 0) {
-		fprintf(stderr, "%s: %s\n", progname, err.buf);
+		/* under the journal, at priority err like every other failure; on a terminal, the
+		 * plain "program: file:line: ..." of command-line tools */
+		if (log_to_journal)
+			log_msg(LOG_ERR, "%s", err.buf);
+		else
+			fprintf(stderr, "%s: %s\n", progname, err.buf);
 		buf_done(&err);
 		return 2;
 	}

@@ -453,9 +453,11 @@ static bool is_sysv_shm(const char *path, size_t len)
 
 enum quadrant smaps_classify_mapping(bool shared, uint64_t inode, const char *path, size_t path_len)
 {
+	/* hugetlbfs names the file behind MAP_ANONYMOUS|MAP_HUGETLB "anon_hugepage" */
 	bool anon = inode == 0 || BYTES_EQ(path, path_len, "/dev/zero (deleted)") ||
 		    BYTES_EQ(path, path_len, "/dev/zero") || is_sysv_shm(path, path_len) ||
-		    BYTES_PREFIX(path, path_len, "[anon_shmem:");
+		    BYTES_PREFIX(path, path_len, "[anon_shmem:") ||
+		    BYTES_EQ(path, path_len, "/anon_hugepage (deleted)");
 
 	if (shared)
 		return anon ? QUADRANT_SHARED_ANON : QUADRANT_SHARED_FILE;
@@ -650,6 +652,9 @@ static bool unit_char_valid(char c)
 	       c == '-' || c == '_' || c == '.' || c == '\\' || c == '@';
 }
 
+/* systemd's unit_name_is_valid(UNIT_NAME_PLAIN | UNIT_NAME_INSTANCE): a plain name or a
+ * template's instance ("getty@tty1.service"); not a template itself ("getty@.service"), which
+ * no process can be in, nor a name that starts with '@'. */
 bool systemd_unit_name_valid(const char *name, size_t len)
 {
 	static const struct {
@@ -658,7 +663,7 @@ bool systemd_unit_name_valid(const char *name, size_t len)
 	} types[] = {
 		{ ".service", 8 }, { ".scope", 6 }, { ".socket", 7 }, { ".mount", 6 }, { ".swap", 5 },
 	};
-	const char *dot = NULL;
+	const char *dot = NULL, *at = NULL;
 	size_t i;
 
 	/* UNIT_NAME_MAX is 256 including the NUL */
@@ -669,8 +674,10 @@ bool systemd_unit_name_valid(const char *name, size_t len)
 			return false;
 		if (name[i] == '.')
 			dot = name + i;
+		else if (name[i] == '@' && !at)
+			at = name + i;
 	}
-	if (!dot || dot == name)
+	if (!dot || dot == name || at == name || (at && at + 1 >= dot))
 		return false;
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if ((size_t)(name + len - dot) == types[i].n && memcmp(dot, types[i].s, types[i].n) == 0)
@@ -678,15 +685,36 @@ bool systemd_unit_name_valid(const char *name, size_t len)
 	return false;
 }
 
-/* The first unit component of a cgroup path. */
+/* Whether name[0..len) is a valid slice name: the cgroup components systemd nests units in. */
+static bool slice_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len <= 6 || len > 255 || memcmp(name + len - 6, ".slice", 6) != 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!unit_char_valid(name[i]))
+			return false;
+	return true;
+}
+
+/* The unit of a cgroup path, found as systemd's cg_path_get_unit() finds it: skip the leading
+ * slices; the component after them is the unit if it is a unit name, else there is none. Not
+ * the first unit-like component anywhere: in "/lxc.payload.web1/system.slice/agent.service"
+ * agent.service is a unit of the container's own systemd, not of this machine's, and
+ * `systemctl status PID` on the host names no unit for it. */
 static void cgroup_path_unit(const char *s, const char *eol, const char **ret, size_t *ret_len)
 {
-	while (s < eol) {
+	*ret = "";
+	*ret_len = 0;
+	for (;;) {
 		const char *c, *slash;
 		size_t n;
 
 		while (s < eol && *s == '/')
 			s++;
+		if (s >= eol)
+			return;
 		slash = memchr(s, '/', (size_t)(eol - s));
 		c = s;
 		n = (size_t)((slash ? slash : eol) - s);
@@ -695,14 +723,14 @@ static void cgroup_path_unit(const char *s, const char *eol, const char **ret, s
 			c++;
 			n--;
 		}
+		if (slice_name_valid(c, n))
+			continue;
 		if (systemd_unit_name_valid(c, n)) {
 			*ret = c;
 			*ret_len = n;
-			return;
 		}
+		return;
 	}
-	*ret = "";
-	*ret_len = 0;
 }
 
 int proc_cgroup_unit(const char *buf, size_t len, const char **ret, size_t *ret_len)
