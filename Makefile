@@ -41,6 +41,9 @@ OBJS      := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
+# before check-integration, whose prerequisites are expanded where the rule is read
+BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen
+
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
@@ -123,7 +126,6 @@ check: test-deps
 
 # ---- benchmarks ----------------------------------------------------------------------------
 
-BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen
 BENCH_ARGS ?=
 
 $(BUILD)/bench/procmem_bench: bench/procmem_bench.c $(BUILD)/libprocmem.a

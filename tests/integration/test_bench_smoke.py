@@ -5,7 +5,9 @@ in and the figures consistent with each other, and leave none of its load proces
 Timing is not checked: CI machines are noisy, and performance belongs to `make bench`.
 
 process-exporter and wrk are optional for the driver (it leaves their parts out when they are
-missing); their parts are checked when they are installed (tools/deps.sh bench)."""
+missing); their parts are checked when they are installed. wrk is a test dependency (small, no
+service); process-exporter only a bench one (tools/deps.sh bench): its Debian package enables
+and starts a system-wide service where systemd runs, not something a test run should leave."""
 import csv
 import glob
 import json
