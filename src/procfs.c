@@ -76,6 +76,46 @@ HOT int parse_hex(const char **p, const char *end, uint64_t *ret)
 	return 0;
 }
 
+/* parse_hex() for a field inside a line whose end eol holds the '\n' that ended it, as every
+ * line handed to smaps_header() does: the newline is not a hex digit, so it stops the scan and
+ * the loop needs no bounds test. The run is usually 8 or 12 digits; past 16 (leading zeros, or
+ * an overflow) it falls back to parse_hex(), which tells the two apart. */
+HOT int parse_hex_in_line(const char **p, const char *eol, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	unsigned d;
+
+	while ((d = hex_plus1[(unsigned char)*s]) != 0) {
+		v = (v << 4) | (d - 1);
+		s++;
+	}
+	if (s == *p)
+		return -EBADMSG;
+	if (s - *p > 16)
+		return parse_hex(p, eol, ret);
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+/* Skips a hex field whose value is not wanted, with parse_hex_in_line()'s conditions and
+ * errors, converting nothing. */
+HOT int skip_hex_in_line(const char **p, const char *eol)
+{
+	const char *s = *p;
+	uint64_t v;
+
+	while (hex_plus1[(unsigned char)*s])
+		s++;
+	if (s == *p)
+		return -EBADMSG;
+	if (s - *p > 16)
+		return parse_hex(p, eol, &v);
+	*p = s;
+	return 0;
+}
+
 HOT void skip_blanks(const char **p, const char *end)
 {
 	const char *s = *p;
@@ -525,16 +565,17 @@ static int smaps_keep_path(struct smaps_parser *p, const char *path, size_t len)
 /* "start-end perms offset dev inode   path" */
 static int smaps_header(struct smaps_parser *p, const char *s, const char *eol)
 {
-	uint64_t start, endaddr, offset, inode;
+	uint64_t start, endaddr, inode;
 	const char *perms;
 	bool shared;
 	int r;
 
-	if ((r = parse_hex(&s, eol, &start)) < 0)
+	assert(*eol == '\n'); /* the *_in_line scanners stop on it */
+	if ((r = parse_hex_in_line(&s, eol, &start)) < 0)
 		return r;
 	if (s >= eol || *s++ != '-')
 		return -EBADMSG;
-	if ((r = parse_hex(&s, eol, &endaddr)) < 0)
+	if ((r = parse_hex_in_line(&s, eol, &endaddr)) < 0)
 		return r;
 	if (endaddr < start || eol - s < 6 || *s != ' ')
 		return -EBADMSG;
@@ -543,7 +584,7 @@ static int smaps_header(struct smaps_parser *p, const char *s, const char *eol)
 		return -EBADMSG;
 	shared = perms[3] == 's';
 	s = perms + 5;
-	if ((r = parse_hex(&s, eol, &offset)) < 0)
+	if ((r = skip_hex_in_line(&s, eol)) < 0) /* the offset: checked, not needed */
 		return r;
 	/* dev is "major:minor" in hex */
 	if (s >= eol || *s++ != ' ')
