@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- small scanning helpers ------------------------------------------------------------- */
 
@@ -184,6 +187,29 @@ static bool field_is(const char *p, const char *eol, const char *name, size_t na
 /* The end of the line starting at p, or NULL if the line is not terminated. */
 static const char *line_end(const char *p, const char *end)
 {
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
+/* line_end() for smaps, whose lines are mostly 28 bytes: a call to libc's memchr costs more
+ * than such a scan, so look at 32 bytes at a time inline (SSE2, in every x86-64), and leave the
+ * buffer's last few bytes, and other machines, to memchr. */
+HOT const char *short_line_end(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n');
+
+	/* 32 bytes a round: most lines end in the first, where 16 would have taken two */
+	while (end - p >= 32) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, nl)) |
+			     (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, nl)) << 16;
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 32;
+	}
+#endif
 	return memchr(p, '\n', (size_t)(end - p));
 }
 
@@ -652,7 +678,7 @@ int smaps_parser_feed(struct smaps_parser *p, const char *buf, size_t len, size_
 
 	assert(p && ret_consumed);
 	assert(buf || len == 0);
-	for (; s < end && (eol = line_end(s, end)); s = eol + 1)
+	for (; s < end && (eol = short_line_end(s, end)); s = eol + 1)
 		if (eol > s && (r = smaps_line(p, s, eol)) < 0)
 			return r;
 	*ret_consumed = (size_t)(s - buf);
