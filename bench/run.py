@@ -339,12 +339,25 @@ def run_process_exporter(gather_smaps, scrapes, workdir):
                     raise RuntimeError("process-exporter did not start")
                 time.sleep(0.2)
         walls = []
+        failures = []
         body = b""
         c0 = cpu_ticks(p.pid)
         for _ in range(scrapes):
             t0 = time.monotonic()
-            _, body = http_get(url)
+            try:
+                _, body = http_get(url)
+            except OSError as e:  # seen once at 5,000 processes: the connection closed unanswered
+                if p.poll() is not None:
+                    logf.flush()
+                    with open(logf.name, errors="replace") as f:
+                        tail = f.read()[-2000:]
+                    raise RuntimeError(f"process-exporter exited ({p.returncode}): {tail}")
+                failures.append(repr(e))
+                continue
             walls.append(time.monotonic() - t0)
+        if not walls:
+            raise RuntimeError(f"every process-exporter scrape failed: {failures[:3]}")
+        # a failed scrape cost CPU too: the CPU is over every attempt, the wall over successes
         cpu = (cpu_ticks(p.pid) - c0) / scrapes
         groups = len({m.group(1) for m in re.finditer(rb'groupname="([^"]*)"', body)})
         return {
@@ -352,7 +365,7 @@ def run_process_exporter(gather_smaps, scrapes, workdir):
             "cpu_ms": cpu * 1e3, "wall_ms": median(walls) * 1e3, "walls_ms": [w * 1e3 for w in walls],
             "rss_kib": status_kb(p.pid, "VmRSS"), "hwm_kib": status_kb(p.pid, "VmHWM"),
             "anon_kib": status_kb(p.pid, "RssAnon"), "pss_kib": rollup_kb(p.pid, "Pss"),
-            "body_bytes": len(body), "groups": groups,
+            "body_bytes": len(body), "groups": groups, "failed_scrapes": failures,
         }
     finally:
         stop(p)
@@ -534,6 +547,7 @@ def report(results):
                                           "worst pair", "ours us/proc", "overhead us/proc"], rows))
 
     rows = []
+    notes = []
     for p in pts:
         pe = {e["gather_smaps"]: e for e in p.get("process_exporter", [])}
         if not pe:
@@ -550,12 +564,22 @@ def report(results):
                      fmt(c["full"]["ours_cpu_ms"]),
                      fmt(ps and c["full"]["ours_cpu_ms"] / ps["cpu_ms"], ".2f"),
                      fmt(ps and full_render / ps["cpu_ms"], ".2f")])
+    for p in pts:
+        for e in p.get("process_exporter", []):
+            if e.get("failed_scrapes"):
+                notes.append(f"{p['n']}x{p['m']}: process-exporter -gather-smaps={e['gather_smaps']}: "
+                             f"{len(e['failed_scrapes'])} of {e['scrapes']} scrapes failed "
+                             f"({e['failed_scrapes'][0]}); CPU is per attempt, wall per success")
+        for e in p.get("process_exporter_errors", []):
+            notes.append(f"{p['n']}x{p['m']}: process-exporter -gather-smaps={e['gather_smaps']} "
+                         f"not measured: {e['error'][:300]}")
     if rows:
         out.append(table("process-exporter (Debian, -threads=false, every process grouped by comm) "
                          "per scrape vs our cycle, same load",
                          ["N", "M", "PE CPU ms", "PE wall ms", "PE+smaps CPU ms", "PE+smaps wall ms",
                           "PE+smaps RSS (anon) MiB", "ours rollup CPU ms", "rollup/PE+smaps",
                           "ours full CPU ms", "full/PE+smaps", "(full+render)/PE+smaps"], rows))
+    out.extend(notes)
 
     rows = []
     for p in pts:
@@ -745,8 +769,14 @@ def main():
             pt["collect"], pt["render"] = run_collection(reps, 2 if q else 3)
             if PE and not a.no_pe:
                 log(f"point {n}x{m}: process-exporter")
-                pt["process_exporter"] = [run_process_exporter(False, pe_scrapes, work),
-                                          run_process_exporter(True, pe_scrapes, work)]
+                pt["process_exporter"] = []
+                for smaps in (False, True):
+                    try:
+                        pt["process_exporter"].append(run_process_exporter(smaps, pe_scrapes, work))
+                    except RuntimeError as e:  # theirs, not ours: report it, go on measuring
+                        log(f"point {n}x{m}: process-exporter -gather-smaps={smaps}: {e}")
+                        pt.setdefault("process_exporter_errors", []).append(
+                            {"gather_smaps": smaps, "error": str(e)})
             log(f"point {n}x{m}: daemon")
             pt["daemon"] = run_daemon(work, pt["collect"]["full"]["ours_wall_ms"], cycles,
                                       wrk_seconds, 3 if q else 20)
