@@ -561,8 +561,10 @@ def report(results):
                      f"{ps['rss_kib'] / 1024:.1f} ({ps['anon_kib'] / 1024:.1f})" if ps else "-",
                      fmt(c["rollup"]["ours_cpu_ms"]),
                      fmt(ps and c["rollup"]["ours_cpu_ms"] / ps["cpu_ms"], ".2f"),
+                     fmt(ps and c["rollup"]["floor_cpu_ms"] / ps["cpu_ms"], ".2f"),
                      fmt(c["full"]["ours_cpu_ms"]),
                      fmt(ps and c["full"]["ours_cpu_ms"] / ps["cpu_ms"], ".2f"),
+                     fmt(ps and c["full"]["floor_cpu_ms"] / ps["cpu_ms"], ".2f"),
                      fmt(ps and full_render / ps["cpu_ms"], ".2f")])
     for p in pts:
         for e in p.get("process_exporter", []):
@@ -578,7 +580,9 @@ def report(results):
                          "per scrape vs our cycle, same load",
                          ["N", "M", "PE CPU ms", "PE wall ms", "PE+smaps CPU ms", "PE+smaps wall ms",
                           "PE+smaps RSS (anon) MiB", "ours rollup CPU ms", "rollup/PE+smaps",
-                          "ours full CPU ms", "full/PE+smaps", "(full+render)/PE+smaps"], rows))
+                          "floor rollup/PE+smaps",
+                          "ours full CPU ms", "full/PE+smaps", "floor full/PE+smaps",
+                          "(full+render)/PE+smaps"], rows))
     out.extend(notes)
 
     rows = []
@@ -693,10 +697,15 @@ def targets(pts):
         if True not in pe:
             continue
         ps = pe[True]["cpu_ms"]
-        r = p["collect"]["rollup"]["ours_cpu_ms"] / ps
-        f = p["collect"]["full"]["ours_cpu_ms"] / ps
-        say(r <= 0.3, f"{p['n']}x{p['m']}: rollup at most 0.3x process-exporter+smaps CPU per scrape: {r:.2f}")
-        say(f <= 1.0, f"{p['n']}x{p['m']}: full no more than process-exporter+smaps: {f:.2f}")
+        c = p["collect"]
+        r = c["rollup"]["ours_cpu_ms"] / ps
+        f = c["full"]["ours_cpu_ms"] / ps
+        # process-exporter -gather-smaps reads smaps_rollup, never smaps: where the kernel's own
+        # cost of our reads (the floor) is already past the target, no reader can meet it
+        say(r <= 0.3, f"{p['n']}x{p['m']}: rollup at most 0.3x process-exporter+smaps CPU per scrape: "
+            f"{r:.2f} (the floor alone: {c['rollup']['floor_cpu_ms'] / ps:.2f})")
+        say(f <= 1.0, f"{p['n']}x{p['m']}: full no more than process-exporter+smaps: {f:.2f} "
+            f"(the floor alone: {c['full']['floor_cpu_ms'] / ps:.2f})")
     for p in pts:
         d = p.get("daemon")
         if d and p["n"] == 1000:
@@ -719,6 +728,15 @@ def targets(pts):
     return t
 
 
+def print_header(results):
+    print(f"procmem_exporter benchmark, {results['date']}, {results['host']['cpus']} CPUs "
+          f"({results['host']['cpu']}), {results['host']['mem_total_kib'] / 1048576:.0f} GiB, "
+          f"kernel {results['host']['kernel']}, commit {results['commit']}")
+    print(f"command: {results['command']}; load average at start "
+          f"{' '.join(f'{x:.2f}' for x in results['host']['loadavg_start'])}, at end "
+          f"{' '.join(f'{x:.2f}' for x in results['host']['loadavg_end'])}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--points", help=f"NxM,... (default {DEFAULT_POINTS})")
@@ -730,7 +748,17 @@ def main():
                     help="directory for the JSON copy (default bench/results)")
     ap.add_argument("--quick", action="store_true", help="one tiny point, few repetitions (smoke run)")
     ap.add_argument("--no-pe", action="store_true", help="leave out process-exporter")
+    ap.add_argument("--report", metavar="JSON",
+                    help="measure nothing: print the tables of an earlier run's JSON again")
     a = ap.parse_args()
+    if a.report:
+        with open(a.report) as f:
+            results = json.load(f)
+        results["fits"] = fits(results["points"])
+        results["targets"] = targets(results["points"])
+        print_header(results)
+        print(report(results))
+        return
     q = a.quick
     points = a.points or (QUICK_POINTS if q else DEFAULT_POINTS)
     reps = a.reps or (2 if q else 10)
@@ -787,12 +815,7 @@ def main():
     results["targets"] = targets(results["points"])
 
     text = report(results)
-    print(f"procmem_exporter benchmark, {results['date']}, {results['host']['cpus']} CPUs "
-          f"({results['host']['cpu']}), {results['host']['mem_total_kib'] / 1048576:.0f} GiB, "
-          f"kernel {results['host']['kernel']}, commit {results['commit']}")
-    print(f"command: {results['command']}; load average at start "
-          f"{' '.join(f'{x:.2f}' for x in results['host']['loadavg_start'])}, at end "
-          f"{' '.join(f'{x:.2f}' for x in results['host']['loadavg_end'])}")
+    print_header(results)
     print(text)
     os.makedirs(a.out, exist_ok=True)
     stem = os.path.join(a.out, f"bench-{time.strftime('%Y%m%d-%H%M%S')}")
