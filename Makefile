@@ -3,7 +3,7 @@
 #   make            build build/procmem_exporter
 #   make run        install missing build dependencies, build, run in the foreground
 #   make check      install missing test dependencies, run every test
-#   make bench      benchmarks (see bench/README.md)
+#   make bench      benchmarks (README, "Performance"; BENCH=quick for a short run)
 #   make fuzz       run every fuzzer for FUZZ_SECONDS each
 #   make install    install binary, units, config, man page (DESTDIR, PREFIX honoured)
 
@@ -41,10 +41,13 @@ OBJS      := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
+# before check-integration, whose prerequisites are expanded where the rule is read
+BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen
+
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all run deps test-deps check check-unit check-asan check-integration bench fuzz \
+.PHONY: all run deps test-deps check check-unit check-asan check-integration bench bench-build fuzz \
 	install uninstall clean
 
 all: $(BUILD)/procmem_exporter
@@ -111,7 +114,7 @@ check-asan: $(UNIT_TESTS:%=$(BUILD)/asan/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit.sh $^
 
-check-integration: all $(HELPERS)
+check-integration: all $(HELPERS) $(BENCH_BINS)
 	@tests/run-integration.sh
 
 check: test-deps
@@ -120,6 +123,29 @@ check: test-deps
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-integration
 	@echo "make check: all tests passed"
+
+# ---- benchmarks ----------------------------------------------------------------------------
+
+BENCH_ARGS ?=
+
+$(BUILD)/bench/procmem_bench: bench/procmem_bench.c $(BUILD)/libprocmem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(pc_cflags) $(CFLAGS) -o $@ $< \
+		$(BUILD)/libprocmem.a $(pc_libs) -lpthread
+
+$(BUILD)/bench/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -o $@ $<
+
+bench-build: all $(BENCH_BINS)
+
+# the full benchmark (about a quarter of an hour on 2 cores; README, "Performance");
+# BENCH=quick for one tiny point; BENCH_ARGS for bench/run.py's options (--points, --reps, ...)
+BENCH ?= full
+bench:
+	@tools/deps.sh bench
+	@$(MAKE) --no-print-directory bench-build
+	python3 bench/run.py $(if $(filter quick,$(BENCH)),--quick) $(BENCH_ARGS)
 
 # ---- install ---------------------------------------------------------------------------------
 # The units and the man page in the tree name the default paths (/usr/local/bin, /etc); install

@@ -8,7 +8,8 @@
  * Renderings (text or OpenMetrics, plain or gzip) are made once per publication and only for
  * the variants someone asks for: the first request for a variant renders it (under the
  * publication's lock) and marks it wanted, and from then on the collector renders the wanted
- * variants before it publishes, so scrapes find them ready.
+ * variants before it publishes, so scrapes find them ready. A plain rendering made only as the
+ * source of a gzip body is freed once compressed, unless the plain variant is wanted too.
  */
 #ifndef PROCMEM_PUBLISH_H
 #define PROCMEM_PUBLISH_H

@@ -8,6 +8,7 @@
  * into priorities when stderr is connected to the journal ($JOURNAL_STREAM).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -458,6 +459,12 @@ int main(int argc, char **argv)
 	struct secrets sec = { { NULL, NULL }, NULL };
 	int r, status;
 
+	/* Each cycle allocates and frees its snapshot and renderings, blocks of hundreds of
+	 * kilobytes to megabytes. By default glibc raises its mmap threshold after the first such
+	 * free and from then on keeps these blocks in the heap, where the pages stay resident
+	 * after free: the daemon's RSS becomes the most it ever held at once, twice over. A
+	 * fixed threshold keeps big blocks in mmap(), returned to the kernel when freed. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	log_to_journal = stderr_is_journal();
 	r = config_load(&cfg, argc, argv, &err);
 	/* --once serves nothing: it needs neither certificate nor users */

@@ -103,6 +103,14 @@ static int render_variant(struct publication *pub, int i)
 			r = gz_deflate_body(plain->data.buf, plain->data.len, pub->owner->gzip_level,
 					    &v->data, &v->crc);
 		v->raw_len = plain->data.len;
+		/* The plain text was only the gzip body's source (Prometheus asks for gzip): unless
+		 * someone asked for it as well, do not keep a second copy of the exposition. A
+		 * request for it sets its bit before it takes the lock we hold, so it either stops
+		 * us here or renders it again after us. */
+		if (!(atomic_load(&pub->owner->wanted) & (1u << plain_i))) {
+			buf_done(&plain->data);
+			plain->done = false;
+		}
 	} else {
 		expo_render(pub->snap, f, &v->data);
 		r = buf_failed(&v->data) ? -ENOMEM : 0;

@@ -303,6 +303,7 @@ struct mapping_entry {
 
 struct mapping_acc {
 	struct mapping_entry *table;
+	struct mapping_entry *last; /* the entry added to last: a file's mappings come in a row */
 	struct arena arena;
 	size_t count;
 };
@@ -323,6 +324,7 @@ void mapping_acc_reset(struct mapping_acc *a)
 	HASH_CLEAR(hh, a->table);
 	arena_reset(&a->arena);
 	a->count = 0;
+	a->last = NULL;
 }
 
 void mapping_acc_free(struct mapping_acc *a)
@@ -345,7 +347,10 @@ int mapping_acc_add(struct mapping_acc *a, const char *path, size_t len, uint64_
 	bool oom = false;
 
 	assert(a && (path || len == 0));
-	HASH_FIND(hh, a->table, path, len, e);
+	/* a library is mapped as four or five mappings in a row: skip hashing its path again */
+	e = a->last;
+	if (!e || e->len != len || memcmp(e->path, path, len) != 0)
+		HASH_FIND(hh, a->table, path, len, e);
 	if (!e) {
 		e = arena_alloc(&a->arena, sizeof(*e) + len + 1);
 		if (!e)
@@ -361,6 +366,7 @@ int mapping_acc_add(struct mapping_acc *a, const char *path, size_t len, uint64_
 	}
 	sat_add(&e->pss, pss);
 	sat_add(&e->rss, rss);
+	a->last = e;
 	return 0;
 }
 
