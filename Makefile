@@ -120,6 +120,10 @@ check-asan: $(UNIT_TESTS:%=$(BUILD)/asan/tests/%)
 check-integration: all $(HELPERS)
 	@tests/run-integration.sh
 
+# memcheck over the unit tests, two --once runs and the daemon (see tests/run-valgrind.py)
+check-valgrind: all $(UNIT_TESTS:%=$(BUILD)/tests/%)
+	@tests/run-valgrind.py
+
 # ---- fuzzing -------------------------------------------------------------------------------
 
 $(BUILD)/fuzz/%.o: %.c
@@ -150,6 +154,7 @@ check: test-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-integration
 	@echo "make check: all tests passed"
