@@ -106,9 +106,12 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libprocmem.a
 	$(CC) $(BASE_CFLAGS) $(TEST_WARN_OFF) $(ASAN_FLAGS) $(pc_cflags) $(CMOCKA_CFLAGS) $(CFLAGS) -o $@ $< \
 		$(BUILD)/asan/libprocmem.a $(pc_libs) $(CMOCKA_LIBS) -lpthread
 
+# memlayout is linked statically: its memory must share no pages with other processes (see it)
+$(BUILD)/helpers/memlayout: HELPER_LDFLAGS := -static
+
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -o $@ $< $(HELPER_LDFLAGS)
 
 check-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@tests/run-unit.sh $^

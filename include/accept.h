@@ -11,9 +11,13 @@
 
 #include "expo.h"
 
-/* The format an Accept header asks for: OpenMetrics 1.0 when
- * "application/openmetrics-text" (version absent or 1.0.0) weighs more than text/plain or a
- * wildcard, else text. Ties go to OpenMetrics only when it is named outright. NULL: text. */
+/* The format an Accept header asks for. Each format weighs the q of the most specific media
+ * range that matches it (RFC 9110 §12.5.1): for OpenMetrics "application/openmetrics-text"
+ * with version=1.0.0, then without a version, then the application/ wildcard, then the full
+ * wildcard; for text "text/plain" with version=0.0.4, without, the text/ wildcard, the full
+ * wildcard. A range naming another version does not match. OpenMetrics 1.0 when it weighs more
+ * than text; ties go to OpenMetrics only when it is named outright. Nothing acceptable, or
+ * NULL: text. */
 enum expo_format accept_format(const char *accept);
 
 /* Whether an Accept-Encoding header accepts gzip ("gzip", "x-gzip" or "*" with q > 0, and gzip

@@ -4,8 +4,9 @@
  * line) a key of the configuration file: the flag's name without the leading dashes, with '-'
  * and '.' turned into '_' (--web.listen-address is web_listen_address). The file is read first,
  * then the command line overrides it. The file is `key = value` lines with '#' (or ';') comment
- * lines, parsed by libinih: no [sections], no repeated keys, lines under 200 bytes; an inline
- * comment needs whitespace before its ';'.
+ * lines, parsed by libinih: no [sections], no repeated keys (an indented line continues the
+ * previous value, and so counts as a repeat), no NUL bytes, lines of at most 198 bytes besides
+ * the newline; an inline comment needs whitespace before its ';'.
  *
  * config_load() fills a struct config from argv, or explains the first problem in `err` (file,
  * line, key, value and what was expected) and returns -EINVAL. Nothing here logs or exits.

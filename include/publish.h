@@ -32,7 +32,10 @@ struct rendering {
 struct publisher;
 
 struct publisher *publisher_new(int gzip_level);
-void publisher_free(struct publisher *p); /* accepts NULL; drops its reference */
+/* Accepts NULL; drops the publisher's reference to the current publication. Publications still
+ * held may be read (publication_snapshot) and released afterwards, but publication_body() needs
+ * the publisher (it records there which variants are wanted): stop the readers first. */
+void publisher_free(struct publisher *p);
 
 /* Takes ownership of snap; renders the wanted variants, then makes it current. -ENOMEM leaves
  * the previous publication current (and frees snap). */

@@ -105,9 +105,26 @@ static void each_element(const char *h, void (*fn)(const struct element *e, void
 	}
 }
 
+/* RFC 9110 §12.5.1: when several media ranges match a type, the most specific one gives its
+ * weight (text/plain;version=0.0.4, then text/plain, then the text/ wildcard, then the full
+ * wildcard), so a specific q=0 refuses a type that a wildcard would accept. Equally specific
+ * ranges: the highest weight. */
+enum { SPEC_NONE = -1, SPEC_ANY, SPEC_TYPE_WILDCARD, SPEC_TYPE, SPEC_TYPE_VERSION };
+
+struct match {
+	int spec, q;
+};
+
+static void match_update(struct match *m, int spec, int q)
+{
+	if (spec > m->spec || (spec == m->spec && q > m->q)) {
+		m->spec = spec;
+		m->q = q;
+	}
+}
+
 struct format_pick {
-	int om_q, text_q;
-	bool om_named;
+	struct match om, text;
 };
 
 static void weigh_format(const struct element *e, void *ud)
@@ -115,31 +132,37 @@ static void weigh_format(const struct element *e, void *ud)
 	struct format_pick *pick = ud;
 
 	if (span_is(e->token, "application/openmetrics-text")) {
-		if (e->version.n == 0 || span_is(e->version, "1.0.0")) {
-			if (e->q > pick->om_q)
-				pick->om_q = e->q;
-			pick->om_named = pick->om_named || e->q > 0;
-		}
+		if (e->version.n == 0)
+			match_update(&pick->om, SPEC_TYPE, e->q);
+		else if (span_is(e->version, "1.0.0"))
+			match_update(&pick->om, SPEC_TYPE_VERSION, e->q);
 	} else if (span_is(e->token, "text/plain")) {
-		if ((e->version.n == 0 || span_is(e->version, "0.0.4")) && e->q > pick->text_q)
-			pick->text_q = e->q;
-	} else if (span_is(e->token, "*/*") || span_is(e->token, "text/*")) {
-		if (e->q > pick->text_q)
-			pick->text_q = e->q;
+		if (e->version.n == 0)
+			match_update(&pick->text, SPEC_TYPE, e->q);
+		else if (span_is(e->version, "0.0.4"))
+			match_update(&pick->text, SPEC_TYPE_VERSION, e->q);
 	} else if (span_is(e->token, "application/*")) {
-		if (e->q > pick->om_q)
-			pick->om_q = e->q;
+		match_update(&pick->om, SPEC_TYPE_WILDCARD, e->q);
+	} else if (span_is(e->token, "text/*")) {
+		match_update(&pick->text, SPEC_TYPE_WILDCARD, e->q);
+	} else if (span_is(e->token, "*/*")) {
+		match_update(&pick->om, SPEC_ANY, e->q);
+		match_update(&pick->text, SPEC_ANY, e->q);
 	}
 }
 
 enum expo_format accept_format(const char *accept)
 {
-	struct format_pick pick = { 0, 0, false };
+	struct format_pick pick = { { SPEC_NONE, 0 }, { SPEC_NONE, 0 } };
+	bool om_named;
 
 	if (!accept)
 		return EXPO_TEXT;
 	each_element(accept, weigh_format, &pick);
-	if (pick.om_q > pick.text_q || (pick.om_q > 0 && pick.om_q == pick.text_q && pick.om_named))
+	/* a wildcard alone says nothing about what the client parses: a tie is OpenMetrics only
+	 * when the header names it */
+	om_named = pick.om.spec >= SPEC_TYPE;
+	if (pick.om.q > pick.text.q || (pick.om.q > 0 && pick.om.q == pick.text.q && om_named))
 		return EXPO_OPENMETRICS;
 	return EXPO_TEXT;
 }

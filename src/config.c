@@ -25,7 +25,7 @@ enum opt_kind {
 	KIND_SIZE,     /* uint64_t bytes */
 	KIND_UINT,     /* unsigned */
 	KIND_SMAPS,    /* enum smaps_mode */
-	KIND_REGEX,    /* string, compiled at the end */
+	KIND_REGEX,    /* string, and compiled where it is given */
 	KIND_ADDRESS,  /* HOST:PORT */
 	KIND_LEVEL,    /* int 1..9 */
 	KIND_FLAG,     /* bool, command line only */
@@ -76,9 +76,9 @@ static int parse_decimal(const char **s, uint64_t *ret_whole, uint64_t *ret_frac
 	bool digits = false;
 
 	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
-		if (whole > (UINT64_MAX - 9) / 10)
+		if (__builtin_mul_overflow(whole, 10, &whole) ||
+		    __builtin_add_overflow(whole, (uint64_t)(*p - '0'), &whole))
 			return -ERANGE;
-		whole = whole * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
@@ -175,9 +175,8 @@ static int parse_uint(const char *s, uint64_t *ret)
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		if (v > (UINT64_MAX - 9) / 10)
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
 			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
 	}
 	*ret = v;
 	return 0;
@@ -244,6 +243,40 @@ static void duration_text(struct buf *b, uint64_t ns)
 		buf_addf(b, "%llums", (unsigned long long)(ns / 1000000u));
 }
 
+/* Compiles v into the option's regex_t (--include or --exclude) when it is given, so that a bad
+ * one in the file is reported with its file and line. */
+static int set_regex(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	bool include = o->off == OFF(include);
+	regex_t *re = include ? &c->include_re : &c->exclude_re, compiled;
+	bool *have = include ? &c->have_include_re : &c->have_exclude_re;
+	struct buf anchored = BUF_INIT;
+	char msg[256];
+	int r;
+
+	/* anchored at both ends, like Prometheus' own regex matchers */
+	buf_addf(&anchored, "^(%s)$", v);
+	if (buf_failed(&anchored))
+		return -ENOMEM;
+	r = regcomp(&compiled, anchored.buf, REG_EXTENDED | REG_NOSUB);
+	buf_done(&anchored);
+	if (r != 0) {
+		regerror(r, &compiled, msg, sizeof(msg));
+		buf_addf(err, "\"%s\" is not a POSIX extended regular expression: %s", v, msg);
+		return -EINVAL;
+	}
+	r = set_string(field(c, o), v);
+	if (r < 0) {
+		regfree(&compiled);
+		return r;
+	}
+	if (*have)
+		regfree(re);
+	*re = compiled;
+	*have = true;
+	return 0;
+}
+
 /* Applies value v to option o; on error writes what was expected into err. */
 static int apply(struct config *c, const struct opt *o, const char *v, struct buf *err)
 {
@@ -255,12 +288,13 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct bu
 		*(bool *)field(c, o) = true;
 		return 0;
 	case KIND_STRING:
-	case KIND_REGEX:
-		if (!*v && o->kind == KIND_STRING) {
+		if (!*v) {
 			buf_addstr(err, "expected a non-empty value");
 			return -EINVAL;
 		}
 		return set_string(field(c, o), v);
+	case KIND_REGEX:
+		return set_regex(c, o, v, err);
 	case KIND_PATH:
 		if (!*v) {
 			buf_addstr(err, "expected a file name");
@@ -346,21 +380,45 @@ static bool key_matches(const char *key, const char *name)
 
 struct file_ctx {
 	struct config *c;
-	struct buf *err;
+	struct buf *err;       /* the handler's first problem, without file and line */
+	const char *next, *end; /* the text the reader has not handed to libinih yet */
+	unsigned line;	       /* lines handed out: the one libinih is working on */
+	unsigned err_line;     /* where the handler's problem is; 0: none */
 	bool seen[NOPTS];
-	bool failed;
 };
 
-/* libinih's handler: returns nonzero to go on, 0 to mark the line as an error (ini_parse()
- * then returns the number of the first such line). */
+/* libinih's fgets-like reader, one whole line per call, so that ctx->line is the line the
+ * handler is being called for (libinih tells the handler no line number). */
+static char *file_reader(char *str, int num, void *stream)
+{
+	struct file_ctx *ctx = stream;
+	const char *eol;
+	size_t n;
+
+	if (ctx->next >= ctx->end || num < 2)
+		return NULL;
+	eol = memchr(ctx->next, '\n', (size_t)(ctx->end - ctx->next));
+	n = (size_t)((eol ? eol + 1 : ctx->end) - ctx->next);
+	if (n > (size_t)num - 1)
+		n = (size_t)num - 1; /* not reached: load_file() refused such lines */
+	memcpy(str, ctx->next, n);
+	str[n] = '\0';
+	ctx->next += n;
+	ctx->line++;
+	return str;
+}
+
+/* libinih's handler: returns nonzero to go on, 0 to mark the line as an error (libinih
+ * then returns the number of the first such line, or of the first line it could not parse). */
 static int file_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct file_ctx *ctx = user;
 	size_t i;
 
-	if (ctx->failed)
+	if (ctx->err_line)
 		return 1; /* report the first problem only */
 	if (section && *section) {
+		/* not reached: load_file() refuses section lines before libinih sees them */
 		buf_addf(ctx->err, "[%s]: sections are not used; write key = value lines", section);
 		goto fail;
 	}
@@ -382,7 +440,7 @@ static int file_handler(void *user, const char *section, const char *name, const
 	buf_reset(ctx->err);
 	return 1;
 fail:
-	ctx->failed = true;
+	ctx->err_line = ctx->line;
 	return 0;
 }
 
@@ -405,7 +463,7 @@ static int read_small_file(const char *path, struct buf *b, struct buf *err)
 		}
 	}
 	if (ferror(f) || buf_failed(b)) {
-		buf_addf(err, "%s: read error", path);
+		buf_addf(err, "%s: read error: %s", path, ferror(f) ? strerror(errno) : "out of memory");
 		fclose(f);
 		return -EINVAL;
 	}
@@ -413,39 +471,63 @@ static int read_small_file(const char *path, struct buf *b, struct buf *err)
 	return 0;
 }
 
+/* libinih reads a line into INI_MAX_LINE bytes with its newline and a NUL: a longer one is
+ * split, the rest parsed as a line of its own, and every later line number is off by one. */
+#define FILE_MAX_LINE (INI_MAX_LINE - 2)
+
+/* Refuses what libinih would mishandle or accept silently: NUL bytes (the end of its input),
+ * long lines, and [section] headers (only the keys under one would reach the handler, and
+ * a header with none under it would pass unnoticed). */
+static int check_lines(const char *path, const char *p, const char *end, struct buf *err)
+{
+	unsigned line;
+
+	for (line = 1; p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p), i;
+
+		if (memchr(p, '\0', n)) {
+			buf_addf(err, "%s:%u: a NUL byte; not a text file", path, line);
+			return -EINVAL;
+		}
+		if (n > FILE_MAX_LINE) {
+			buf_addf(err, "%s:%u: line longer than %d bytes", path, line, FILE_MAX_LINE);
+			return -EINVAL;
+		}
+		for (i = 0; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
+			;
+		if (i < n && p[i] == '[') {
+			buf_addf(err, "%s:%u: [sections] are not used; write key = value lines", path, line);
+			return -EINVAL;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
 static int load_file(struct config *c, const char *path, struct buf *err)
 {
 	struct file_ctx ctx = { .c = c };
 	struct buf text = BUF_INIT, msg = BUF_INIT;
-	const char *p, *end;
-	unsigned line = 1;
 	int r;
 
 	r = read_small_file(path, &text, err);
 	if (r < 0)
 		goto out;
-	/* what libinih would mishandle: NUL bytes end its input, long lines are split */
-	for (p = text.buf, end = text.buf + text.len; p < end; line++) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)((eol ? eol : end) - p);
-
-		if (memchr(p, '\0', n)) {
-			buf_addf(err, "%s:%u: a NUL byte; not a text file", path, line);
-			r = -EINVAL;
-			goto out;
-		}
-		if (n >= INI_MAX_LINE) {
-			buf_addf(err, "%s:%u: line longer than %d bytes", path, line, INI_MAX_LINE - 1);
-			r = -EINVAL;
-			goto out;
-		}
-		p = eol ? eol + 1 : end;
-	}
+	r = check_lines(path, text.buf, text.buf + text.len, err);
+	if (r < 0)
+		goto out;
 	ctx.err = &msg;
-	r = ini_parse_string(text.buf, file_handler, &ctx);
+	ctx.next = text.buf;
+	ctx.end = text.buf + text.len;
+	r = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
 	if (r != 0) {
-		if (msg.len == 0)
-			buf_addstr(&msg, "expected key = value");
+		/* libinih gives the first bad line; it is the handler's if the handler failed
+		 * there, else a line that is not key = value */
+		if (r < 0 || (unsigned)r != ctx.err_line) {
+			buf_reset(&msg);
+			buf_addstr(&msg, r < 0 ? "out of memory" : "expected key = value");
+		}
 		buf_addf(err, "%s:%d: %s", path, r, msg.buf);
 		r = -EINVAL;
 	}
@@ -470,33 +552,8 @@ static void defaults(struct config *c)
 	};
 }
 
-static int compile_regex(const char *opt, const char *re, regex_t *ret, bool *ret_have, struct buf *err)
-{
-	struct buf anchored = BUF_INIT;
-	char msg[256];
-	int r;
-
-	if (!re)
-		return 0;
-	/* anchored at both ends, like Prometheus' own regex matchers */
-	buf_addf(&anchored, "^(%s)$", re);
-	if (buf_failed(&anchored))
-		return -ENOMEM;
-	r = regcomp(ret, anchored.buf, REG_EXTENDED | REG_NOSUB);
-	buf_done(&anchored);
-	if (r != 0) {
-		regerror(r, ret, msg, sizeof(msg));
-		buf_addf(err, "--%s: \"%s\" is not a POSIX extended regular expression: %s", opt, re, msg);
-		return -EINVAL;
-	}
-	*ret_have = true;
-	return 0;
-}
-
 static int finish(struct config *c, struct buf *err)
 {
-	int r;
-
 	if (!c->listen_address && set_string(&c->listen_address, CONFIG_DEFAULT_LISTEN) < 0)
 		return -ENOMEM;
 	if (!c->procfs && set_string(&c->procfs, "/proc") < 0)
@@ -507,10 +564,7 @@ static int finish(struct config *c, struct buf *err)
 		buf_addstr(err, "--tls-cert and --tls-key go together: give both or neither");
 		return -EINVAL;
 	}
-	r = compile_regex("include", c->include, &c->include_re, &c->have_include_re, err);
-	if (r < 0)
-		return r;
-	return compile_regex("exclude", c->exclude, &c->exclude_re, &c->have_exclude_re, err);
+	return 0;
 }
 
 int config_load(struct config *ret, int argc, char *const argv[], struct buf *err)
@@ -534,8 +588,11 @@ int config_load(struct config *ret, int argc, char *const argv[], struct buf *er
 		goto out;
 	}
 
-	/* pass 1: the command line into (option, value) pairs */
-	optind = 1;
+	/* pass 1: the command line into (option, value) pairs. optind = 0, not 1, makes glibc
+	 * (and musl) start afresh: with 1 it resumes inside the short-option cluster where the
+	 * previous call stopped, through a pointer into that call's argv (config_load runs again
+	 * on SIGHUP, and tests call it many times). */
+	optind = 0;
 	opterr = 0;
 	for (;;) {
 		/* "+": stop at the first non-option; ":": report a missing value as ':' */
@@ -548,7 +605,15 @@ int config_load(struct config *ret, int argc, char *const argv[], struct buf *er
 			goto out;
 		}
 		if (ch == '?') {
-			buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
+			/* optopt: the unknown short option; a long option's val when it was given a
+			 * value it does not take; 0 for an unknown (or ambiguous) long option, which
+			 * getopt has stepped over */
+			if (optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + (int)NOPTS)
+				buf_addf(err, "--%s takes no value (see --help)", opts[optopt - OPT_VAL_BASE].name);
+			else if (optopt > 0)
+				buf_addf(err, "unknown option -%c (see --help)", optopt);
+			else
+				buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
 			goto out;
 		}
 		ch = ch == 'h' ? OPT_HELP_INDEX : ch - OPT_VAL_BASE;

@@ -269,7 +269,7 @@ static const struct proc_family {
 	  "Resident memory that can be shared: RssFile + RssShmem in /proc/PID/status (top SHR). File-backed pages, plus shared anonymous pages (tmpfs-backed).",
 	  get_shared },
 	{ "procmem_process_data_bytes",
-	  "Private anonymous memory reserved (heap, stacks, private anonymous mappings): VmData in /proc/PID/status (top DATA). Says nothing about residency.",
+	  "Private writable address space other than stacks, resident or not: VmData in /proc/PID/status (heap, private anonymous mappings, written-to private file mappings such as libraries' data). top's DATA adds VmStk.",
 	  get_data },
 	{ "procmem_process_code_bytes",
 	  "Size of the executable's text: VmExe in /proc/PID/status (top CODE).",

@@ -7,7 +7,7 @@ list=
 [ "${1:-}" = --list ] && { list=1; shift; }
 
 build="gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libinih-dev uthash-dev libcrypt-dev"
-test="$build libcmocka-dev prometheus curl python3 valgrind systemd gnutls-bin clang libclang-rt-14-dev man-db procps"
+test="$build libcmocka-dev prometheus curl python3 python3-yaml valgrind systemd gnutls-bin clang libclang-rt-14-dev man-db procps strace libc6-dev"
 bench="$build prometheus-process-exporter curl python3 wrk"
 fuzz="$build clang libclang-rt-14-dev"
 

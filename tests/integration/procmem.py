@@ -312,9 +312,9 @@ def stop_process(pid, timeout=10):
     os.kill(pid, signal.SIGSTOP)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        if state in ("T", "t"):
+        with open(f"/proc/{pid}/stat", "rb") as f:  # bytes: comm may be any bytes
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+        if state in (b"T", b"t"):
             return
         time.sleep(0.01)
     raise RuntimeError(f"pid {pid} did not stop")

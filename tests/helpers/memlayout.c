@@ -1,0 +1,176 @@
+/* memlayout — a process with a known memory layout, for the live integration tests.
+ *
+ *   memlayout [OPTION]...
+ *     --shared-anon MIB          MAP_SHARED|MAP_ANONYMOUS region of MIB MiB, every page written
+ *     --private-anon MIB:TOUCHED MAP_PRIVATE|MAP_ANONYMOUS region of MIB MiB, the first TOUCHED
+ *                                MiB written
+ *     --file-private PATH        PATH mapped MAP_PRIVATE read-only, every page read
+ *     --file-shared-read PATH    PATH mapped MAP_SHARED read-only, every page read
+ *     --file-shared-write PATH   PATH mapped MAP_SHARED read-write, every page written
+ *     --comm BYTES               prctl(PR_SET_NAME, BYTES): the kernel keeps the first 15 bytes
+ *
+ * Options may repeat and are carried out in order. When the layout is built the helper writes
+ * "ready\n" to standard output and waits in pause() until it is killed; the test then stops it
+ * (SIGSTOP) and compares what the exporter says with what the kernel says.
+ *
+ * For the figures to be exact the helper's memory must depend on nothing but the test: it is
+ * linked statically (no libc pages shared with every process on the machine), transparent huge
+ * pages are off for it (khugepaged could otherwise fill in untouched pages of a region while the
+ * process is stopped), and it unmaps its vDSO (a page shared with every process, whose PSS share
+ * changes whenever any process starts or exits). The helper makes no system call through the
+ * vDSO afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MIB (1024u * 1024u)
+
+static size_t page_size;
+
+static void die(const char *what, const char *arg)
+{
+	fprintf(stderr, "memlayout: %s %s: %s\n", what, arg, strerror(errno));
+	exit(1);
+}
+
+static size_t parse_mib(const char *s, char **end)
+{
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, end, 10);
+	if (errno || *end == s) {
+		fprintf(stderr, "memlayout: bad size \"%s\"\n", s);
+		exit(2);
+	}
+	return (size_t)v * MIB;
+}
+
+static void *map_anon(size_t size, int flags, const char *arg)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap", arg);
+	return p;
+}
+
+/* Maps the whole file; *ret_size gets its size. */
+static void *map_file(const char *path, int open_flags, int prot, int flags, size_t *ret_size)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, open_flags | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open", path);
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		die("fstat (or empty file)", path);
+	p = mmap(NULL, (size_t)st.st_size, prot, flags, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap", path);
+	close(fd); /* the mapping keeps the file */
+	*ret_size = (size_t)st.st_size;
+	return p;
+}
+
+static void write_pages(char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += page_size)
+		p[i] = 1;
+}
+
+static void read_pages(const char *p, size_t len)
+{
+	const volatile char *v = p;
+	size_t i;
+
+	for (i = 0; i < len; i += page_size)
+		(void)v[i];
+}
+
+/* The vDSO: the "[vdso]" line of /proc/self/maps. */
+static void unmap_vdso(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		die("fopen", "/proc/self/maps");
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+
+		if (!strstr(line, "[vdso]"))
+			continue;
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2 ||
+		    munmap((void *)(uintptr_t)start, end - start) < 0)
+			die("munmap", "[vdso]");
+	}
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+		die("prctl", "PR_SET_THP_DISABLE");
+	for (i = 1; i < argc; i++) {
+		const char *opt = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
+		size_t size, touched;
+		char *end;
+
+		if (!arg) {
+			fprintf(stderr, "memlayout: %s needs an argument\n", opt);
+			return 2;
+		}
+		i++;
+		if (strcmp(opt, "--shared-anon") == 0) {
+			size = parse_mib(arg, &end);
+			write_pages(map_anon(size, MAP_SHARED, arg), size);
+		} else if (strcmp(opt, "--private-anon") == 0) {
+			size = parse_mib(arg, &end);
+			if (*end != ':') {
+				fprintf(stderr, "memlayout: --private-anon wants MIB:TOUCHED\n");
+				return 2;
+			}
+			touched = parse_mib(end + 1, &end);
+			if (touched > size) {
+				fprintf(stderr, "memlayout: touched more than mapped\n");
+				return 2;
+			}
+			write_pages(map_anon(size, MAP_PRIVATE, arg), touched);
+		} else if (strcmp(opt, "--file-private") == 0) {
+			const char *p = map_file(arg, O_RDONLY, PROT_READ, MAP_PRIVATE, &size);
+			read_pages(p, size);
+		} else if (strcmp(opt, "--file-shared-read") == 0) {
+			const char *p = map_file(arg, O_RDONLY, PROT_READ, MAP_SHARED, &size);
+			read_pages(p, size);
+		} else if (strcmp(opt, "--file-shared-write") == 0) {
+			char *p = map_file(arg, O_RDWR, PROT_READ | PROT_WRITE, MAP_SHARED, &size);
+			write_pages(p, size);
+		} else if (strcmp(opt, "--comm") == 0) {
+			if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0)
+				die("prctl", "PR_SET_NAME");
+		} else {
+			fprintf(stderr, "memlayout: unknown option %s\n", opt);
+			return 2;
+		}
+	}
+	unmap_vdso();
+	if (printf("ready\n") < 0 || fflush(stdout) != 0)
+		die("write", "stdout");
+	for (;;)
+		pause();
+}

@@ -1,0 +1,267 @@
+"""The kernel's side of the live tests: processes with known memory layouts, and what
+/proc says about them, read and classified here independently of the exporter.
+
+    from livemem import Helpers, kernel_view, expected_series, exported_series
+    h = Helpers()                                  # a comm prefix unique to this test run
+    a = h.start("big", "--shared-anon", "50")      # started, ready, SIGSTOPped
+    k = kernel_view(a.pid)                         # status, smaps_rollup, smaps, stat, ...
+
+Everything here reads /proc of stopped helpers: a stopped process's figures do not move, so a
+value the exporter printed can be compared with the kernel's byte for byte. The helper
+(tests/helpers/memlayout.c) is linked statically and drops its vDSO so that no page of it is
+shared with processes the test does not control (see there).
+"""
+import os
+import pwd
+import re
+import select
+import subprocess
+from decimal import Decimal
+
+from procmem import HELPERS, read_kb_fields, spawn, stop_process
+
+MEMLAYOUT = os.path.join(HELPERS, "memlayout")
+MIB = 1 << 20
+KIB = 1 << 10
+
+
+class Helpers:
+    """Starts memlayout processes named PREFIX_NAME; PREFIX is unique to this test run, so
+    `include_regex()` matches this run's helpers and nothing else on the machine."""
+
+    def __init__(self):
+        if not os.access(MEMLAYOUT, os.X_OK):
+            raise RuntimeError(f"{MEMLAYOUT} missing: build it with make")
+        self.prefix = b"p%05d_" % (os.getpid() % 100000)
+        self.procs = []
+
+    def include_regex(self):
+        return self.prefix.decode() + ".*"
+
+    def start(self, name, *layout, comm=None, timeout=60):
+        """Starts a helper with `layout` (memlayout options), waits for it to be ready, stops
+        it. comm: the raw bytes to name it (default PREFIX + name)."""
+        if comm is None:
+            comm = self.prefix + name.encode()
+        p = spawn([MEMLAYOUT, *layout, "--comm", comm], stdout=subprocess.PIPE)
+        ready, _, _ = select.select([p.stdout], [], [], timeout)
+        line = p.stdout.readline() if ready else b""
+        if line != b"ready\n":
+            raise RuntimeError(f"memlayout {layout} did not get ready (exit {p.poll()})")
+        stop_process(p.pid)
+        p.comm_arg = comm
+        p.name = name
+        self.procs.append(p)
+        return p
+
+
+def make_file(path, size):
+    """A file of `size` bytes (a whole number of pages), all of them in the page cache."""
+    with open(path, "wb") as f:
+        f.write(b"\x5a" * size)
+    return path
+
+
+# ---- /proc of one process ----------------------------------------------------------------
+
+def read_stat(pid):
+    """comm (raw bytes), state, ppid, starttime (clock ticks after boot) from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        raw = f.read()
+    comm = raw[raw.index(b"(") + 1:raw.rindex(b")")]
+    rest = raw[raw.rindex(b")") + 2:].split()
+    # rest[0] is field 3 (state); field N is rest[N - 3]
+    return {"comm": comm, "state": rest[0].decode(), "ppid": int(rest[1]),
+            "starttime": int(rest[19])}
+
+
+def read_btime():
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("btime "):
+                return int(line.split()[1])
+    raise RuntimeError("no btime in /proc/stat")
+
+
+def read_status(pid):
+    """The kB fields of /proc/PID/status in bytes, plus ruid."""
+    st = read_kb_fields(f"/proc/{pid}/status")
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                st["ruid"] = int(line.split()[1])
+    return st
+
+
+_HEADER = re.compile(rb"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+) ?\s*(.*)$")
+_FIELD = re.compile(rb"^(\w+):\s+(\d+) kB$")
+
+
+def read_smaps(pid):
+    """The mappings of /proc/PID/smaps: [{perms, inode, path (bytes), fields {name: bytes}}]."""
+    maps = []
+    with open(f"/proc/{pid}/smaps", "rb") as f:
+        for line in f:
+            line = line.rstrip(b"\n")
+            m = _HEADER.match(line)
+            if m:
+                maps.append({"perms": m.group(3).decode(), "inode": int(m.group(6)),
+                             "path": m.group(7), "fields": {}})
+                continue
+            m = _FIELD.match(line)
+            if m:
+                maps[-1]["fields"][m.group(1).decode()] = int(m.group(2)) * KIB
+    return maps
+
+
+_SYSV = re.compile(rb"/SYSV[0-9a-fA-F]{8} \(deleted\)")
+
+
+def quadrant(m):
+    """(sharing, backing) of a mapping by DESIGN.md's rules."""
+    sharing = "shared" if m["perms"][3] == "s" else "private"
+    p = m["path"]
+    anon = (m["inode"] == 0 or p in (b"/dev/zero (deleted)", b"/dev/zero") or
+            _SYSV.fullmatch(p) is not None or p.startswith(b"[anon_shmem:"))
+    return sharing, "anonymous" if anon else "file"
+
+
+QUADRANTS = [(s, b) for s in ("private", "shared") for b in ("anonymous", "file")]
+
+
+def quadrant_sums(maps):
+    """{(sharing, backing): {"Size", "Rss", "Pss", "Swap"}} summed over the mappings."""
+    sums = {q: {"Size": 0, "Rss": 0, "Pss": 0, "Swap": 0} for q in QUADRANTS}
+    for m in maps:
+        for k in sums[quadrant(m)]:
+            sums[quadrant(m)][k] += m["fields"].get(k, 0)
+    return sums
+
+
+_UNIT = re.compile(r"[A-Za-z0-9:_.\\@-]+\.(service|scope|socket|mount|swap)")
+
+
+def cgroup_unit(pid):
+    """The systemd unit of a process, from /proc/PID/cgroup: the name=systemd hierarchy, else
+    the unified one; its first path component that is a unit of a process-holding type."""
+    v1 = v2 = None
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            hid, ctrl, path = line.rstrip("\n").split(":", 2)
+            if ctrl == "name=systemd":
+                v1 = path
+            elif hid == "0" and ctrl == "":
+                v2 = path
+    path = v1 if v1 is not None else v2 or ""
+    for comp in path.split("/"):
+        if len(comp) > 1 and comp[0] == "_":
+            comp = comp[1:]
+        if len(comp) <= 255 and _UNIT.fullmatch(comp):
+            return comp
+    return ""
+
+
+def user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def kernel_view(pid):
+    """Everything the kernel says about a (stopped) process that the exporter exports."""
+    return {
+        "status": read_status(pid),
+        "rollup": read_kb_fields(f"/proc/{pid}/smaps_rollup"),
+        "smaps": read_smaps(pid),
+        "stat": read_stat(pid),
+        "btime": read_btime(),
+        "exe": os.readlink(f"/proc/{pid}/exe"),
+        "unit": cgroup_unit(pid),
+    }
+
+
+# ---- what the exporter should say ------------------------------------------------------------
+
+def expected_series(k, mode):
+    """{(metric, ((label, value), ...)): value} of the per-process series for kernel view k
+    in smaps mode `mode`, pid and comm labels left out. What the mode cannot know is absent."""
+    st, ru = k["status"], k["rollup"]
+    hz = os.sysconf("SC_CLK_TCK")
+    e = {
+        ("procmem_process_virtual_bytes", ()): st["VmSize"],
+        ("procmem_process_resident_bytes", ()): st["VmRSS"],
+        ("procmem_process_shared_bytes", ()): st["RssFile"] + st["RssShmem"],
+        ("procmem_process_data_bytes", ()): st["VmData"],
+        ("procmem_process_code_bytes", ()): st["VmExe"],
+        ("procmem_process_swap_bytes", ()): st["VmSwap"],
+        # btime + starttime / hz, to the microsecond
+        ("procmem_process_start_time_seconds", ()):
+            Decimal(k["btime"] * 10**6 + k["stat"]["starttime"] * 10**6 // hz) / 10**6,
+        ("procmem_process_info", (("exe", k["exe"]), ("ppid", str(k["stat"]["ppid"])),
+                                  ("unit", k["unit"]), ("user", user_name(st["ruid"])))): 1,
+    }
+    if mode in ("rollup", "full"):
+        e[("procmem_process_pss_bytes", ())] = ru["Pss"]
+        e[("procmem_process_uss_bytes", ())] = ru["Private_Clean"] + ru["Private_Dirty"]
+        e[("procmem_process_swap_pss_bytes", ())] = ru["SwapPss"]
+        for kind, field in (("anon", "Pss_Anon"), ("file", "Pss_File"), ("shmem", "Pss_Shmem")):
+            if field in ru:
+                e[("procmem_process_pss_kind_bytes", (("kind", kind),))] = ru[field]
+    if mode == "full":
+        sums = quadrant_sums(k["smaps"])
+        for fam, field in (("virtual", "Size"), ("resident", "Rss"), ("pss", "Pss"),
+                           ("swap", "Swap")):
+            for (s, b) in QUADRANTS:
+                e[(f"procmem_process_quadrant_{fam}_bytes",
+                   (("backing", b), ("sharing", s)))] = sums[(s, b)][field]
+    return e
+
+
+def exported_series(samples, pid):
+    """The same shape as expected_series, from a parsed exposition; and the comm labels seen."""
+    out, comms = {}, set()
+    for name, labels, value in samples:
+        if not name.startswith("procmem_process_") or labels.get("pid") != str(pid):
+            continue
+        comms.add(labels.get("comm"))
+        rest = tuple(sorted((k, v) for k, v in labels.items() if k not in ("pid", "comm")))
+        key = (name, rest)
+        if key in out:
+            raise ValueError(f"{key} twice for pid {pid}")
+        out[key] = Decimal(value) if name == "procmem_process_start_time_seconds" else int(value)
+    return out, comms
+
+
+def compare_series(t, got, want, what):
+    """One check per expected series, one for anything exported that should not be."""
+    for key in sorted(want):
+        t.eq(got.get(key), want[key], f"{what}: {key[0]}{dict(key[1]) if key[1] else ''}")
+    extra = sorted(set(got) - set(want))
+    t.eq(extra, [], f"{what}: series the mode cannot know are absent")
+
+
+def expected_comm(comm_arg):
+    """The comm label of a process named with prctl(PR_SET_NAME, comm_arg): the kernel keeps
+    15 bytes; the label is valid UTF-8, each maximal ill-formed subpart replaced by U+FFFD."""
+    return comm_arg[:15].decode("utf-8", errors="replace")
+
+
+PF_KTHREAD = 0x00200000  # include/linux/sched.h
+
+
+def kernel_thread_pids():
+    """The pids of /proc whose stat flags say kernel thread."""
+    pids = set()
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open(f"/proc/{e}/stat", "rb") as f:
+                raw = f.read()
+        except OSError:
+            continue  # exited meanwhile
+        rest = raw[raw.rindex(b")") + 2:].split()
+        if int(rest[6]) & PF_KTHREAD:  # field 9, flags
+            pids.add(e)
+    return pids
