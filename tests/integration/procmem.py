@@ -299,7 +299,7 @@ def promtool_check(text):
 def read_kb_fields(path):
     """{field: bytes} for every "Name:   123 kB" line of a /proc file."""
     out = {}
-    with open(path) as f:
+    with open(path, errors="replace") as f:  # status's Name: line holds any bytes
         for line in f:
             m = re.match(r"^(\w+):\s+(\d+) kB$", line.rstrip("\n"))
             if m:
