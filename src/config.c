@@ -574,6 +574,7 @@ int config_load(struct config *ret, int argc, char *const argv[], struct buf *er
 	const struct opt **which = NULL;
 	char **values = NULL;
 	int n = 0, i, r = -EINVAL;
+	bool help_seen = false;
 
 	assert(ret && argv && err);
 	defaults(&c);
@@ -616,6 +617,12 @@ int config_load(struct config *ret, int argc, char *const argv[], struct buf *er
 				buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
 			goto out;
 		}
+		/* which[] and values[] hold one pair per argv element; a cluster ("-hhh") is one
+		 * element that getopt returns once per letter, and -h is the only short option,
+		 * so keeping one -h keeps the pairs within argc */
+		if (ch == 'h' && help_seen)
+			continue;
+		help_seen = help_seen || ch == 'h';
 		ch = ch == 'h' ? OPT_HELP_INDEX : ch - OPT_VAL_BASE;
 		which[n] = &opts[ch];
 		values[n] = optarg ? optarg : (char *)"";

@@ -364,6 +364,13 @@ static void test_every_option_on_the_command_line(void **state)
 	assert_true(c.help);
 	assert_false(c.once);
 	config_done(&c);
+	/* one argv element, many options: once overflowed the per-element arrays (fuzz_config) */
+	assert_int_equal(LOAD(&c, &err, "--once", "-hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh",
+			      "-hh", "--interval=1s"),
+			 0);
+	assert_true(c.help && c.once);
+	assert_int_equal(c.interval_ns, 1000000000u);
+	config_done(&c);
 
 	free((char *)cert);
 	free((char *)key);
