@@ -2,11 +2,14 @@
  *
  *   churn MAX_CHILDREN SECONDS COMM
  *
- * Keeps up to 32 children alive at once; each names itself COMM (prctl), writes a few pages so
- * that it has memory of its own, lives for 0 to 2 ms and exits. Every exit is reaped at once and
- * replaced by a new child, until MAX_CHILDREN have been forked, SECONDS have passed, or SIGTERM
- * arrives. Then it waits for the children still alive (they exit by themselves within 2 ms),
- * prints "forked N" and exits 0: when it is gone, so are all its children, reaped.
+ * First maps 200 pages, writes them and makes every other one PROT_NONE: 200 mappings that
+ * every child inherits, so that each child's smaps takes several reads and its address space
+ * is the same from the moment it appears in /proc to its exit. Keeps up to 32 children alive at
+ * once; each names itself COMM (prctl), lives for 5 to 25 ms and exits. Exits are reaped
+ * between forks, each replaced by a new child, until MAX_CHILDREN have been forked, SECONDS
+ * have passed, or SIGTERM arrives. Then it waits for the children still alive (they exit by
+ * themselves within 25 ms), prints "forked N" and exits 0: when it is gone, so are all its
+ * children, reaped.
  *
  * Writes "ready\n" to standard output once the first children run. Bounded in count, time and
  * concurrency, so that it cannot exhaust pids or memory on a shared machine.
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #define CONCURRENT 32
+#define PAGES 200
 
 static volatile sig_atomic_t stop;
 
@@ -42,17 +46,27 @@ static double now(void)
 
 static void child(const char *comm, unsigned seed)
 {
-	struct timespec nap = { 0, (long)(seed % 2000u) * 1000 };
-	char *p;
-	size_t i;
+	struct timespec nap = { 0, 5000000 + (long)(seed % 20000u) * 1000 };
 
 	prctl(PR_SET_NAME, comm);
-	p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p != MAP_FAILED)
-		for (i = 0; i < 16 * 4096; i += 4096)
-			p[i] = 1;
 	nanosleep(&nap, NULL);
 	_exit(0);
+}
+
+/* The layout every child inherits. */
+static int build_layout(void)
+{
+	size_t i;
+	char *p = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	for (i = 0; i < PAGES * 4096; i += 4096)
+		p[i] = 1;
+	for (i = 4096; i < PAGES * 4096; i += 2 * 4096)
+		if (mprotect(p + i, 4096, PROT_NONE) < 0)
+			return -1;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -72,11 +86,15 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (build_layout() < 0) {
+		perror("churn: mmap");
+		return 1;
+	}
 
 	while (!stop && forked < max && now() < deadline) {
 		pid_t pid;
 
-		while (alive < CONCURRENT && forked < max) {
+		while (alive < CONCURRENT && forked < max && !stop && now() < deadline) {
 			seed = seed * 1103515245u + 12345u;
 			pid = fork();
 			if (pid < 0) {
@@ -92,6 +110,8 @@ int main(int argc, char **argv)
 				printf("ready\n");
 				fflush(stdout);
 			}
+			while (alive > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+				alive--; /* no zombie waits for the whole batch */
 		}
 		if (alive == 0)
 			break;
