@@ -47,8 +47,17 @@ BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all run deps test-deps check check-unit check-asan check-integration bench bench-build fuzz \
-	install uninstall clean
+# libFuzzer harnesses (fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME), built by clang against the
+# sources (gcc's objects cannot carry libFuzzer's coverage instrumentation)
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DPROCMEM_VERSION='"$(VERSION)"' -Iinclude -g -O1 $(FUZZ_SAN)
+FUZZERS      := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all run deps test-deps check check-unit check-asan check-integration check-fuzz \
+	check-valgrind bench bench-build fuzz fuzz-build install uninstall clean
 
 all: $(BUILD)/procmem_exporter
 
@@ -117,10 +126,42 @@ check-asan: $(UNIT_TESTS:%=$(BUILD)/asan/tests/%)
 check-integration: all $(HELPERS) $(BENCH_BINS)
 	@tests/run-integration.sh
 
+# memcheck over the unit tests, two --once runs and the daemon (see tests/run-valgrind.py)
+check-valgrind: all $(UNIT_TESTS:%=$(BUILD)/tests/%)
+	@tests/run-valgrind.py
+
+# ---- fuzzing -------------------------------------------------------------------------------
+
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(pc_cflags) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/libprocmem.a: $(FUZZ_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(BUILD)/fuzz/libprocmem.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -fsanitize=fuzzer $(pc_cflags) -MMD -MP -o $@ $< $(BUILD)/fuzz/libprocmem.a \
+		$(pc_libs) -lpthread
+
+fuzz-build: $(FUZZERS)
+
+# every harness for FUZZ_SECONDS, one after the other; findings land in build/fuzz/artifacts
+fuzz:
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@fuzz/run.sh $(FUZZ_SECONDS)
+
+# a few seconds each (so the harnesses cannot rot), and every regression input replayed
+check-fuzz: $(FUZZERS)
+	@fuzz/run.sh --smoke $${FUZZ_SMOKE_SECONDS:-3}
+
 check: test-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
+	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-integration
 	@echo "make check: all tests passed"
 

@@ -299,6 +299,33 @@ out:
 	return r;
 }
 
+/* A process that exits while its smaps is read ends the file early, cleanly: each read() gives
+ * a few KiB of whole mappings under a reference on the mm, and the next one, finding the mm
+ * gone (a zombie, not yet reaped), reads as end of file, not as an error. The quadrants would
+ * then describe part of the process. Such a cut shows as an address space smaller than status
+ * said; so does a process that unmapped something meanwhile, so a mismatch is only a reason to
+ * look: statm reads all zeros once exit_mm() has dropped the mm, and a reaped process has no
+ * statm. Reading statm only on a mismatch keeps the cost off the common case. */
+static int smaps_check_whole(struct collector *c, int dirfd, const struct proc_sample *ps)
+{
+	uint64_t size = 0, page = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct proc_statm sm;
+	int q, r;
+
+	for (q = 0; q < QUADRANT_COUNT; q++)
+		size += ps->quad[q].size;
+	/* smaps may also list the [vsyscall] gate page, which VmSize leaves out */
+	if (size == ps->status.vm_size || size == ps->status.vm_size + page)
+		return 0;
+	r = read_whole_at(dirfd, "statm", &c->rbuf);
+	if (r < 0)
+		return r;
+	r = proc_statm_parse(c->rbuf.buf, c->rbuf.len, &sm);
+	if (r < 0)
+		return r;
+	return sm.size == 0 ? -ESRCH : 0;
+}
+
 /* Reads smaps_rollup (and in full mode smaps) into the sample. */
 static int read_smaps(struct collector *c, int dirfd, const struct collect_opts *o,
 		      struct proc_sample *ps)
@@ -317,6 +344,9 @@ static int read_smaps(struct collector *c, int dirfd, const struct collect_opts 
 	if (o->smaps != SMAPS_FULL)
 		return 0;
 	r = read_smaps_at(c, dirfd, o->mapping_top > 0, ps->quad);
+	if (r < 0)
+		return r;
+	r = smaps_check_whole(c, dirfd, ps);
 	if (r < 0)
 		return r;
 	ps->flags |= SAMPLE_QUADRANTS;

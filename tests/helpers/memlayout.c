@@ -8,6 +8,12 @@
  *     --file-shared-read PATH    PATH mapped MAP_SHARED read-only, every page read
  *     --file-shared-write PATH   PATH mapped MAP_SHARED read-write, every page written
  *     --comm BYTES               prctl(PR_SET_NAME, BYTES): the kernel keeps the first 15 bytes
+ *     --alternate-anon PAGES     MAP_PRIVATE|MAP_ANONYMOUS region of PAGES pages, every page
+ *                                written, then every other page made PROT_NONE: PAGES mappings
+ *                                that the kernel cannot merge
+ *     --file-repeat PATH:COUNT   PATH mapped MAP_PRIVATE read-only COUNT times, each mapping
+ *                                read in full (separate mappings of offset 0: never merged)
+ *     --many-files DIR:COUNT     DIR/0 .. DIR/COUNT-1 each mapped MAP_PRIVATE read-only, read
  *
  * Options may repeat and are carried out in order. When the layout is built the helper writes
  * "ready\n" to standard output and waits in pause() until it is killed; the test then stops it
@@ -119,6 +125,33 @@ static void unmap_vdso(void)
 	fclose(f);
 }
 
+static size_t parse_count(const char *s, char **end)
+{
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, end, 10);
+	if (errno || *end == s) {
+		fprintf(stderr, "memlayout: bad count \"%s\"\n", s);
+		exit(2);
+	}
+	return (size_t)v;
+}
+
+/* PATH:COUNT -> the path (NUL-terminated in place) and the count. */
+static char *split_count(char *arg, size_t *ret_count)
+{
+	char *colon = strrchr(arg, ':'), *end;
+
+	if (!colon) {
+		fprintf(stderr, "memlayout: want PATH:COUNT, not %s\n", arg);
+		exit(2);
+	}
+	*colon = '\0';
+	*ret_count = parse_count(colon + 1, &end);
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	int i;
@@ -127,8 +160,8 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
 		die("prctl", "PR_SET_THP_DISABLE");
 	for (i = 1; i < argc; i++) {
-		const char *opt = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
-		size_t size, touched;
+		char *opt = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
+		size_t size, touched, count, j;
 		char *end;
 
 		if (!arg) {
@@ -160,6 +193,31 @@ int main(int argc, char **argv)
 		} else if (strcmp(opt, "--file-shared-write") == 0) {
 			char *p = map_file(arg, O_RDWR, PROT_READ | PROT_WRITE, MAP_SHARED, &size);
 			write_pages(p, size);
+		} else if (strcmp(opt, "--alternate-anon") == 0) {
+			char *p;
+
+			size = parse_count(arg, &end) * page_size;
+			p = map_anon(size, MAP_PRIVATE, arg);
+			write_pages(p, size);
+			for (j = 1; j * page_size < size; j += 2)
+				if (mprotect(p + j * page_size, page_size, PROT_NONE) < 0)
+					die("mprotect", arg);
+		} else if (strcmp(opt, "--file-repeat") == 0) {
+			const char *path = split_count(arg, &count);
+
+			for (j = 0; j < count; j++) {
+				const char *p = map_file(path, O_RDONLY, PROT_READ, MAP_PRIVATE, &size);
+				read_pages(p, size);
+			}
+		} else if (strcmp(opt, "--many-files") == 0) {
+			const char *dir = split_count(arg, &count), *p;
+			char path[4096];
+
+			for (j = 0; j < count; j++) {
+				snprintf(path, sizeof(path), "%s/%zu", dir, j);
+				p = map_file(path, O_RDONLY, PROT_READ, MAP_PRIVATE, &size);
+				read_pages(p, size);
+			}
 		} else if (strcmp(opt, "--comm") == 0) {
 			if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0)
 				die("prctl", "PR_SET_NAME");

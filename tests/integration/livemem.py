@@ -86,7 +86,7 @@ def read_btime():
 def read_status(pid):
     """The kB fields of /proc/PID/status in bytes, plus ruid."""
     st = read_kb_fields(f"/proc/{pid}/status")
-    with open(f"/proc/{pid}/status") as f:
+    with open(f"/proc/{pid}/status", errors="replace") as f:  # Name: holds any bytes
         for line in f:
             if line.startswith("Uid:"):
                 st["ruid"] = int(line.split()[1])

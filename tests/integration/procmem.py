@@ -179,11 +179,11 @@ class Daemon:
             raise RuntimeError(f"/metrics answered {r.status}")
         return r.text()
 
-    def wait_cycles(self, n, timeout=60):
+    def wait_cycles(self, n, timeout=60, headers=None):
         """Waits until procmem_collect_cycles_total reaches n; returns the exposition."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = self.metrics_text()
+            text = self.metrics_text(headers)
             if sample_value(parse(text), "procmem_collect_cycles_total") >= n:
                 return text
             time.sleep(0.1)
@@ -299,7 +299,7 @@ def promtool_check(text):
 def read_kb_fields(path):
     """{field: bytes} for every "Name:   123 kB" line of a /proc file."""
     out = {}
-    with open(path) as f:
+    with open(path, errors="replace") as f:  # status's Name: line holds any bytes
         for line in f:
             m = re.match(r"^(\w+):\s+(\d+) kB$", line.rstrip("\n"))
             if m:

@@ -1,0 +1,78 @@
+#!/bin/sh
+# seeds.sh — (re)writes the seed corpora fuzz/corpus/NAME/ from the /proc fixtures in
+# tests/fixtures (captured from a real kernel, or crafted after older kernels' formats), from
+# this machine's /proc (a few live files, copied as they are), and from the crafted inputs below.
+# Run from anywhere; the output is committed, so the seeds stay the same from run to run.
+set -eu
+cd "$(dirname "$0")/.."
+F=tests/fixtures
+C=fuzz/corpus
+rm -rf "$C"
+for d in stat status statm btime smaps_rollup smaps cgroup config expo_label accept; do
+	mkdir -p "$C/$d"
+done
+
+seed() { # seed NAME FILE: copies FILE in (named after its origin)
+	cp "$2" "$C/$1/$(echo "$2" | tr '/' '_')"
+}
+live() { # live NAME PROCFILE TAG: a copy of a live /proc file, if readable
+	cat "$2" >"$C/$1/live_$3" 2>/dev/null || rm -f "$C/$1/live_$3"
+}
+
+for f in $F/captured/*.stat $F/proc/*/stat; do seed stat "$f"; done
+for f in $F/captured/*.status $F/crafted/status_* $F/proc/*/status; do seed status "$f"; done
+for f in $F/captured/*.statm; do seed statm "$f"; done
+for f in $F/captured/proc_stat $F/proc/stat; do seed btime "$f"; done
+for f in $F/captured/*.smaps_rollup $F/crafted/smaps_rollup_* $F/proc/*/smaps_rollup; do
+	seed smaps_rollup "$f"
+done
+for f in $F/captured/*.cgroup $F/proc/*/cgroup; do seed cgroup "$f"; done
+for p in self 1; do
+	live stat /proc/$p/stat $p
+	live status /proc/$p/status $p
+	live statm /proc/$p/statm $p
+	live smaps_rollup /proc/$p/smaps_rollup $p
+	live cgroup /proc/$p/cgroup $p
+done
+live btime /proc/stat stat
+
+# smaps: 8 bytes of chunk-size seed, then the text (see fuzz_smaps.c); two seeds per file
+for f in $F/captured/*.smaps $F/crafted/smaps_kinds $F/proc/*/smaps; do
+	# seed bytes in octal (dash's printf has no \x): chunks of 1..64 bytes, and a mix with
+	# large ones and a callback that stops the parse (0xf0 in the first byte)
+	{ printf '\001\000\000\000\000\000\000\000'; cat "$f"; } >"$C/smaps/$(echo "$f" | tr '/' '_')_a"
+	{ printf '\360\245\245\245\245\245\245\245'; cat "$f"; } >"$C/smaps/$(echo "$f" | tr '/' '_')_b"
+done
+
+# cgroup files of the shapes systemd and container managers write
+printf '0::/system.slice/nginx.service\n' >$C/cgroup/v2_service
+printf '0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope\n' >$C/cgroup/v2_user
+printf '0::/system.slice/system-getty.slice/getty@tty1.service\n' >$C/cgroup/v2_instance
+printf '0::/system.slice/_a.service\n0::/\n' >$C/cgroup/v2_escaped
+printf '12:pids:/\n1:name=systemd:/system.slice/cron.service\n0::/\n' >$C/cgroup/v1_hybrid
+
+# configuration: 0x00 + a file, 0x01 + NUL-separated command-line arguments
+{ printf '\000'; cat config/procmem-exporter.conf; } >$C/config/file_default
+printf '\000interval = 1.5s\nsmaps = rollup\nsmaps_max_rss = 512M\ntop = 0\n# c\ninclude = (nginx|php-fpm.*)\nweb_listen_address = [::1]:9470\ngzip_level = 9\n' >$C/config/file_options
+printf '\000[section]\nfoo = bar\n' >$C/config/file_section
+printf '\001--interval\0005\000--smaps\000off\000--top\00010\000--exclude\000a|b' >$C/config/argv_options
+printf '\001--web.listen-address=:0\000--smaps-budget=500ms\000--min-rss\0001G\000--once' >$C/config/argv_equals
+printf '\001--tls-cert\000/etc/hostname\000--check-config' >$C/config/argv_tls
+
+# label values: what comm, exe and mapping paths can hold
+printf 'nginx' >$C/expo_label/plain
+printf 'a"b\\c\nd' >$C/expo_label/escapes
+printf 'x) (y\n"\377\303 z)' >$C/expo_label/weird_comm
+printf 'k\303\244se\342\202\254\360\237\230\200' >$C/expo_label/utf8
+printf 'cut\342\202' >$C/expo_label/cut3
+printf '\200\277\300\301\365\377\355\240\200\364\220\200\200\340\200' >$C/expo_label/invalid
+printf 'nul\000byte' >$C/expo_label/nul
+
+# Accept, then NUL, then Accept-Encoding, as scrapers send them
+printf 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\000gzip' >$C/accept/prometheus
+printf 'text/plain;version=0.0.4;q=1,*/*;q=0.1\000gzip, deflate' >$C/accept/old_prometheus
+printf '*/*\000identity, *;q=0' >$C/accept/curl_refuse
+printf 'application/openmetrics-text; version="1.0.0"; q=0.9, text/plain; q=0.9\000x-gzip;q=0.001' >$C/accept/quoted
+printf '\000gzip;q=0, *' >$C/accept/gzip_refused
+
+for d in "$C"/*; do echo "$(ls "$d" | wc -l) seeds in $d"; done
