@@ -62,6 +62,17 @@ static inline bool buf_failed(const struct buf *b) { return b->failed; }
  * check at the end still catches it. */
 static inline void buf_set_failed(struct buf *b) { b->failed = true; }
 
+/* Appends the whole of the file at `path` (a small configuration file: a key, a certificate, a
+ * users file). The buffer is sized from fstat() first, so a file that does not grow while read
+ * is never copied by a realloc: no stray copy of a secret is left in freed memory (a caller that
+ * holds secrets still wipes the buffer itself). Returns 0, -errno from open/fstat/read, -EFBIG
+ * when the file holds more than `max` bytes (the buffer then holds a prefix), or -ENOMEM. */
+int buf_read_file(struct buf *b, const char *path, size_t max);
+/* Appends what `fd` reads until its end; the loop under buf_read_file(), and how the collector
+ * reads a whole /proc file (whose size stat() does not know: size_hint 0). `size_hint`, when not
+ * 0, is the size the caller expects, allocated up front. Same returns as buf_read_file(). */
+int buf_read_fd(struct buf *b, int fd, size_t max, size_t size_hint);
+
 /* Hands the memory to the caller (who frees it with free()); `b` is empty afterwards.
  * Returns NULL if the buffer failed or never allocated. */
 char *buf_detach(struct buf *b, size_t *ret_len);

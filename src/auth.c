@@ -219,42 +219,26 @@ fail:
 int auth_load(const char *path, struct auth **ret, struct buf *err)
 {
 	struct buf text = BUF_INIT, why = BUF_INIT;
-	FILE *f;
-	char chunk[4096];
-	size_t n;
 	unsigned line = 0;
-	int r = 0;
+	int r;
 
 	assert(path && ret && err);
-	f = fopen(path, "re");
-	if (!f) {
-		buf_addf(err, "%s: %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf_add(&text, chunk, n);
-		if (text.len > 1024 * 1024) {
-			buf_addf(err, "%s: larger than 1 MiB; not a users file", path);
-			r = -EINVAL;
-			break;
-		}
-	}
-	if (r == 0 && (ferror(f) || buf_failed(&text))) {
-		buf_addf(err, "%s: read error", path);
-		r = -EIO;
-	}
-	fclose(f);
-	if (r == 0) {
+	r = buf_read_file(&text, path, 1024 * 1024);
+	if (r == -EFBIG)
+		buf_addf(err, "%s: larger than 1 MiB; not a users file", path);
+	else if (r < 0)
+		buf_addf(err, "%s: %s", path, strerror(-r));
+	else {
 		r = auth_parse(text.buf, text.len, ret, &line, &why);
 		if (r < 0 && line)
 			buf_addf(err, "%s:%u: %s", path, line, why.buf);
 		else if (r < 0)
 			buf_addf(err, "%s: %s", path, why.len ? why.buf : strerror(-r));
 	}
-	explicit_bzero(chunk, sizeof(chunk));
+	explicit_bzero(text.buf, text.len);
 	buf_done(&text);
 	buf_done(&why);
-	return r;
+	return r < 0 ? -EINVAL : 0;
 }
 
 void auth_free(struct auth *a)

@@ -8,10 +8,13 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char buf_empty_[1] = "";
 
@@ -197,4 +200,52 @@ char *buf_detach(struct buf *b, size_t *ret_len)
 	}
 	buf_done(b);
 	return p;
+}
+
+int buf_read_fd(struct buf *b, int fd, size_t max, size_t size_hint)
+{
+	size_t start = b->len;
+
+	assert(b && fd >= 0);
+	/* one byte more than the hint, so the read that sees the end needs no growth */
+	if (size_hint && size_hint < max && buf_grow(b, size_hint + 1) < 0)
+		return -ENOMEM;
+	for (;;) {
+		size_t got = b->len - start;
+		ssize_t n;
+
+		/* grow by at least 4 KiB, doubling, unless the hinted size was just read: then the
+		 * spare byte above is enough to see the end without a realloc (a copy of the secret) */
+		if ((buf_avail(b) == 0 || (buf_avail(b) < 4096 && got != size_hint)) &&
+		    buf_grow(b, b->len < 4096 ? 4096 : b->len) < 0)
+			return -ENOMEM;
+		n = read(fd, buf_tail(b), buf_avail(b));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		buf_advance(b, (size_t)n);
+		if (b->len - start > max)
+			return -EFBIG;
+	}
+}
+
+int buf_read_file(struct buf *b, const char *path, size_t max)
+{
+	struct stat st;
+	int fd, r;
+
+	assert(b && path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else
+		r = buf_read_fd(b, fd, max, st.st_size > 0 ? (size_t)st.st_size : 0);
+	close(fd);
+	return r;
 }

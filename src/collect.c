@@ -57,34 +57,13 @@ static uint64_t now_ns(clockid_t clk)
 /* Reads the whole file `name` under dirfd into b. -errno; -EFBIG past WHOLE_FILE_MAX. */
 static int read_whole_at(int dirfd, const char *name, struct buf *b)
 {
-	int fd, r = 0;
+	int fd, r;
 
 	buf_reset(b);
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n;
-
-		if (buf_avail(b) < 4096 && buf_grow(b, b->len < 4096 ? 4096 : b->len) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		n = read(fd, buf_tail(b), buf_avail(b));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		buf_advance(b, (size_t)n);
-		if (b->len > WHOLE_FILE_MAX) {
-			r = -EFBIG;
-			break;
-		}
-	}
+	r = buf_read_fd(b, fd, WHOLE_FILE_MAX, 0);
 	close(fd);
 	return r;
 }

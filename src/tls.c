@@ -22,37 +22,21 @@ const char tls_priorities[] =
 static int read_pem(const char *path, char **ret, struct buf *err)
 {
 	struct buf b = BUF_INIT;
-	char chunk[4096];
-	FILE *f = fopen(path, "re");
-	size_t n;
-	int r = 0;
+	int r;
 
-	if (!f) {
-		buf_addf(err, "%s: %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf_add(&b, chunk, n);
-		if (b.len > 1024 * 1024) {
-			buf_addf(err, "%s: larger than 1 MiB; not a PEM file", path);
-			r = -EINVAL;
-			break;
-		}
-	}
-	if (r == 0 && (ferror(f) || buf_failed(&b))) {
-		buf_addf(err, "%s: read error", path);
-		r = -EIO;
-	}
-	fclose(f);
-	explicit_bzero(chunk, sizeof(chunk));
-	if (r == 0 && (b.len == 0 || memchr(b.buf, '\0', b.len))) {
+	r = buf_read_file(&b, path, 1024 * 1024);
+	if (r == -EFBIG)
+		buf_addf(err, "%s: larger than 1 MiB; not a PEM file", path);
+	else if (r < 0)
+		buf_addf(err, "%s: %s", path, strerror(-r));
+	else if (b.len == 0 || memchr(b.buf, '\0', b.len)) {
 		buf_addf(err, "%s: %s; expected PEM text", path, b.len ? "a NUL byte" : "empty");
 		r = -EINVAL;
 	}
 	if (r < 0) {
 		explicit_bzero(b.buf, b.len);
 		buf_done(&b);
-		return r;
+		return -EINVAL;
 	}
 	*ret = buf_detach(&b, NULL);
 	return 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -415,6 +416,69 @@ static void test_impossible_growth_sets_the_flag(void **state)
 	buf_done(&b);
 }
 
+/* A temporary file holding `len` bytes of a known pattern; its path goes to `path` (unlinked by
+ * the caller). */
+static void write_temp(char path[static 32], size_t len)
+{
+	int fd;
+
+	strcpy(path, "/tmp/test_buf.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < len; i++) {
+		char c = (char)('a' + i % 26);
+		assert_int_equal(write(fd, &c, 1), 1);
+	}
+	close(fd);
+}
+
+static void test_read_file_appends_the_whole_file(void **state)
+{
+	char path[32];
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	write_temp(path, 10000);
+	buf_addstr(&b, "head:");
+	assert_int_equal(buf_read_file(&b, path, 10000), 0);
+	unlink(path);
+	assert_int_equal(b.len, 5 + 10000);
+	assert_memory_equal(b.buf, "head:", 5);
+	for (size_t i = 0; i < 10000; i++)
+		assert_int_equal(b.buf[5 + i], 'a' + (int)(i % 26));
+	assert_int_equal(b.buf[b.len], '\0');
+	buf_done(&b);
+}
+
+static void test_read_file_refuses_more_than_max(void **state)
+{
+	char path[32];
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	write_temp(path, 10001);
+	assert_int_equal(buf_read_file(&b, path, 10000), -EFBIG);
+	unlink(path);
+	assert_true(b.len > 10000);
+	buf_done(&b);
+}
+
+static void test_read_file_empty_and_missing(void **state)
+{
+	char path[32];
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	write_temp(path, 0);
+	assert_int_equal(buf_read_file(&b, path, 16), 0);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_read_file(&b, "/nonexistent/test_buf", 16), -ENOENT);
+	assert_int_equal(b.len, 0);
+	unlink(path);
+	assert_int_equal(buf_read_file(&b, path, 16), -ENOENT);
+	buf_done(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +497,9 @@ int main(void)
 		cmocka_unit_test(test_detach_of_empty_or_failed_buffer_is_null),
 		cmocka_unit_test(test_failure_is_sticky),
 		cmocka_unit_test(test_impossible_growth_sets_the_flag),
+		cmocka_unit_test(test_read_file_appends_the_whole_file),
+		cmocka_unit_test(test_read_file_refuses_more_than_max),
+		cmocka_unit_test(test_read_file_empty_and_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
