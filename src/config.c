@@ -613,7 +613,7 @@ static void defaults(struct config *c)
 		.smaps_budget_ns = UINT64_MAX, /* unset: derived from the interval */
 		.top = 100,
 		.mapping_top = 20,
-		.gzip_level = 1,
+		.gzip_level = 2,
 	};
 }
 
@@ -800,7 +800,7 @@ void config_usage(FILE *f, const char *argv0)
 "                             user:bcrypt-hash lines (htpasswd -B writes them)\n"
 "  --web.health-open BOOL     with --basic-auth-file, answer /-/healthy and /-/ready\n"
 "                             without credentials too (default false)\n"
-"  --gzip-level N             compression level for gzip responses, 1-9 (default 1)\n"
+"  --gzip-level N             compression level for gzip responses, 1-9 (default 2)\n"
 "  --once                     run one cycle, write the exposition to standard output, exit\n"
 "  --check-config             check the options and configuration file, say\n"
 "                             \"configuration OK\" and exit\n"

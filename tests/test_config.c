@@ -283,7 +283,7 @@ static void test_defaults(void **state)
 	assert_null(c.tls_key);
 	assert_null(c.basic_auth_file);
 	assert_false(c.health_open);
-	assert_int_equal(c.gzip_level, 1);
+	assert_int_equal(c.gzip_level, 2);
 	assert_null(c.config_file);
 	assert_false(c.once || c.check_config || c.version || c.help);
 	config_done(&c);
