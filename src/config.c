@@ -245,52 +245,134 @@ static void duration_text(struct buf *b, uint64_t ns)
 		buf_addf(b, "%llums", (unsigned long long)(ns / 1000000u));
 }
 
-/* Whether an extended regex applies a repetition to a repetition ("a++", "a*?", "a{2}+"):
- * undefined in POSIX, and glibc's regcomp() takes memory exponential in how many are stacked
- * (18 '+' in a row: 170 MB; fuzz_config ran out of 2 GiB on one). Escapes and bracket
- * expressions are stepped over; no valid use needs the construct. */
-static bool regex_stacked_repetition(const char *v)
+/* Refused before regcomp(): glibc's compiler expands repetitions by copying the repeated
+ * subexpression, "x{m,n}" n times and "x+" twice ("xx*"), so its memory and time grow with the
+ * product of nested repetition counts: "((a{1000}){1000}){30}" did not finish in 30 s and 4 GB,
+ * 18 nested "(…)+" took 200 MB, and 18 stacked '+' ("a++…+", undefined in POSIX) 170 MB
+ * (fuzz_config ran out of 2 GiB on one). REGEX_MAX_EXPANDED copies of atoms compile in 3.5 MB and
+ * 12 ms, far more than a pattern on 15-byte command names needs. */
+#define REGEX_MAX_EXPANDED 10000u
+/* counts above RE_DUP_MAX (32767) are refused by regcomp() itself; capped here only so that
+ * the products below cannot overflow */
+#define REGEX_COUNT_CAP 100000u
+
+enum regex_shape { REGEX_FINE, REGEX_STACKED, REGEX_TOO_BIG };
+
+/* One level of parentheses while scanning: atoms so far (all branches), and the last atom's. */
+struct regex_frame {
+	uint64_t total, last;
+};
+
+/* Steps over a bracket expression; v points just past its '['. "]" first is a member;
+ * [:class:], [.coll.] and [=equiv=] inside may hold a ']'. */
+static const char *regex_skip_bracket(const char *v)
 {
+	if (*v == '^')
+		v++;
+	if (*v == ']')
+		v++;
+	while (*v && *v != ']') {
+		if (*v == '[' && (v[1] == ':' || v[1] == '.' || v[1] == '=')) {
+			const char *end = strstr(v + 2, (char[]){ v[1], ']', '\0' });
+			v = end ? end + 2 : v + 1;
+		} else {
+			v++;
+		}
+	}
+	return *v ? v + 1 : v;
+}
+
+/* How many copies of its last atom a repetition makes in glibc's tree; v points just past '{'
+ * (for a bound) and is moved past the '}'. */
+static uint64_t regex_repeat_factor(char ch, const char **v)
+{
+	uint64_t lo = 0, hi = 0;
+	bool comma = false;
+	const char *p = *v;
+
+	if (ch == '+')
+		return 2;
+	if (ch != '{')
+		return 1; /* '*' and '?' wrap the atom without copying it */
+	for (; *p >= '0' && *p <= '9'; p++)
+		lo = lo < REGEX_COUNT_CAP ? lo * 10 + (uint64_t)(*p - '0') : REGEX_COUNT_CAP;
+	if (*p == ',') {
+		comma = true;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			hi = hi < REGEX_COUNT_CAP ? hi * 10 + (uint64_t)(*p - '0') : REGEX_COUNT_CAP;
+	}
+	while (*p && *p != '}')
+		p++;
+	*v = *p ? p + 1 : p;
+	if (!comma)
+		hi = lo;
+	else if (hi == 0)
+		hi = lo + 1; /* "{m,}": m copies and a starred one */
+	if (hi < lo)
+		hi = lo; /* "{2,1}": regcomp() refuses it */
+	return hi ? hi : 1;
+}
+
+/* Whether regcomp() may be given v: no repetition applied to a repetition ("a++", "a*?",
+ * "a{2}+", which no valid use needs), and at most REGEX_MAX_EXPANDED atoms once glibc has
+ * expanded every repetition. Escapes and bracket expressions count as one atom. */
+static enum regex_shape regex_shape(const char *v)
+{
+	size_t depth = 0, cap = 1;
+	struct regex_frame *f;
+	enum regex_shape shape = REGEX_FINE;
 	bool after_rep = false;
 
-	while (*v) {
+	for (const char *p = v; *p; p++)
+		cap += *p == '(';
+	f = calloc(cap, sizeof(*f));
+	if (!f)
+		return REGEX_TOO_BIG;
+	while (*v && shape == REGEX_FINE) {
 		char ch = *v++;
+		uint64_t atom = 1;
 
-		if (ch == '\\') {
-			if (*v)
-				v++;
-			after_rep = false;
-		} else if (ch == '[') {
-			/* a bracket expression: "]" first is a member; [:class:] and the like inside */
-			if (*v == '^')
-				v++;
-			if (*v == ']')
-				v++;
-			while (*v && *v != ']') {
-				if (*v == '[' && (v[1] == ':' || v[1] == '.' || v[1] == '=')) {
-					const char *end = strstr(v + 2, (char[]){ v[1], ']', '\0' });
-					v = end ? end + 2 : v + 1;
-				} else {
-					v++;
-				}
-			}
-			if (*v)
-				v++;
-			after_rep = false;
-		} else if (ch == '*' || ch == '+' || ch == '?' || (ch == '{' && *v >= '0' && *v <= '9')) {
+		if (ch == '*' || ch == '+' || ch == '?' || (ch == '{' && *v >= '0' && *v <= '9')) {
+			uint64_t copies = regex_repeat_factor(ch, &v);
+
 			if (after_rep)
-				return true;
-			if (ch == '{')
-				while (*v && *v != '}')
-					v++;
-			if (ch == '{' && *v)
-				v++;
+				shape = REGEX_STACKED;
+			/* last <= total <= REGEX_MAX_EXPANDED and copies <= REGEX_COUNT_CAP + 1 */
+			f[depth].total += f[depth].last * (copies - 1);
+			f[depth].last *= copies;
 			after_rep = true;
 		} else {
 			after_rep = false;
+			if (ch == '(') {
+				f[++depth] = (struct regex_frame){ 0, 0 };
+				continue;
+			}
+			if (ch == '|') {
+				f[depth].last = 0;
+				continue;
+			}
+			if (ch == ')' && depth > 0) {
+				atom = f[depth--].total + 1;
+			} else if (ch == '\\') {
+				if (*v)
+					v++;
+			} else if (ch == '[') {
+				v = regex_skip_bracket(v);
+			}
+			f[depth].total += atom;
+			f[depth].last = atom;
 		}
+		if (shape == REGEX_FINE && f[depth].total > REGEX_MAX_EXPANDED)
+			shape = REGEX_TOO_BIG;
 	}
-	return false;
+	/* an unclosed '(' is regcomp()'s to report; what it held still counts */
+	while (shape == REGEX_FINE && depth > 0) {
+		f[depth - 1].total += f[depth].total;
+		if (f[--depth].total > REGEX_MAX_EXPANDED)
+			shape = REGEX_TOO_BIG;
+	}
+	free(f);
+	return shape;
 }
 
 /* Compiles v into the option's regex_t (--include or --exclude) when it is given, so that a bad
@@ -304,10 +386,18 @@ static int set_regex(struct config *c, const struct opt *o, const char *v, struc
 	char msg[256];
 	int r;
 
-	if (regex_stacked_repetition(v)) {
+	switch (regex_shape(v)) {
+	case REGEX_STACKED:
 		buf_addf(err, "\"%s\" repeats a repetition (like \"a++\" or \"a*?\"), which POSIX leaves "
 			 "undefined: write it once", v);
 		return -EINVAL;
+	case REGEX_TOO_BIG:
+		buf_addf(err, "\"%s\" expands to more than %u copies of its characters once its "
+			 "repetitions are unrolled, too big to compile safely: use smaller counts "
+			 "or fewer nested repetitions", v, REGEX_MAX_EXPANDED);
+		return -EINVAL;
+	case REGEX_FINE:
+		break;
 	}
 	/* anchored at both ends, like Prometheus' own regex matchers */
 	buf_addf(&anchored, "^(%s)$", v);

@@ -737,6 +737,36 @@ static void test_stacked_repetitions_are_refused(void **state)
 	buf_done(&err);
 }
 
+/* glibc's regcomp() copies a subexpression for each count of a bounded repetition and twice
+ * for '+', so nested ones multiply: "((a{1000}){1000}){30}" ran for over 30 s and 4 GB. What
+ * expands to more than 10,000 atoms is refused before regcomp(); each bad one here is small
+ * to write and big once unrolled, each good one is just within the bound or not nested. */
+static void test_regexes_too_big_once_unrolled_are_refused(void **state)
+{
+	static const char *const bad[] = {
+		"((a{1000}){1000}){30}", "(a{100}){101}", "a{10001}", "(ab){3334}", "x{0,10001}",
+		"(a|b|c){3334}", "((((((((((((((a)+)+)+)+)+)+)+)+)+)+)+)+)+)+", "([abc]{100}){100}y",
+		"(((a{99999999999999999999}", "(a{5000,})b{5000}",
+	};
+	static const char *const good[] = {
+		"a{10000}", "(a{100}){99}", "(ab){3333}", "(((((((((((a)+)+)+)+)+)+)+)+)+)+)+",
+		"[{]{100}", "\\{1000}x{100}", "a{1000}|b{1000}", "(a*)*x",
+	};
+	struct buf err = BUF_INIT;
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", "10000", "repetitions");
+	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		if (LOAD(&c, &err, "--exclude", good[i]) != 0)
+			fail_msg("\"%s\" refused: %s", good[i], err.buf);
+		config_done(&c);
+	}
+	buf_done(&err);
+}
+
 static void test_tls_cert_and_key_go_together(void **state)
 {
 	struct buf err = BUF_INIT;
@@ -808,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_config),
 		cmocka_unit_test(test_command_line_errors),
 		cmocka_unit_test(test_bad_regex_is_explained),
+		cmocka_unit_test(test_regexes_too_big_once_unrolled_are_refused),
 		cmocka_unit_test(test_stacked_repetitions_are_refused),
 		cmocka_unit_test(test_tls_cert_and_key_go_together),
 		cmocka_unit_test(test_repeated_loads_are_independent),
