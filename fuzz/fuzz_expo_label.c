@@ -75,6 +75,17 @@ static bool wf_prefix(const unsigned char *p, size_t k)
 	return false;
 }
 
+/* wf_prefix for one byte, remembered per byte value: the 192 trial decodes a lead byte takes
+ * made this harness run at about 1,000 inputs a second on long inputs. */
+static bool wf_lead(unsigned char b)
+{
+	static signed char known[256]; /* 0: not yet asked; 1: no; 2: yes */
+
+	if (known[b] == 0)
+		known[b] = wf_prefix(&b, 1) ? 2 : 1;
+	return known[b] == 2;
+}
+
 /* The expected unescaped output: the input with NULs and maximal subparts replaced. */
 static size_t model(const unsigned char *s, size_t len, unsigned char *out)
 {
@@ -84,7 +95,7 @@ static size_t model(const unsigned char *s, size_t len, unsigned char *out)
 		size_t k, best = 0;
 
 		for (k = 1; k <= 4 && i + k <= len; k++)
-			if (wf_prefix(s + i, k))
+			if (k == 1 ? wf_lead(s[i]) : wf_prefix(s + i, k))
 				best = k;
 		if (best > 0 && decode(s + i, best) >= 0 && s[i] != 0) {
 			memcpy(out + o, s + i, best);
