@@ -40,12 +40,12 @@ for name in "$@"; do
 		-print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$name- $dict $dirs >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
+	cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -n 1)
 	if [ $rc = 0 ]; then
 		printf 'PASS  fuzz_%s: %s executions in %ss, %s\n' "$name" "${execs:-?}" "$secs" "${cov:-cov: ?}"
 	else
 		printf 'FAIL  fuzz_%s (exit %s); its log:\n' "$name" "$rc"
-		grep -v '^#\|^INFO\|^\s*$' "$log" | tail -n 40 | sed 's/^/    /'
+		grep -av '^#\|^INFO\|^\s*$' "$log" | tail -n 40 | sed 's/^/    /'
 		failed="$failed $name"
 	fi
 	[ -n "$smoke" ] && rm -rf "$work"

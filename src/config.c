@@ -256,7 +256,7 @@ static void duration_text(struct buf *b, uint64_t ns)
  * the products below cannot overflow */
 #define REGEX_COUNT_CAP 100000u
 
-enum regex_shape { REGEX_FINE, REGEX_STACKED, REGEX_TOO_BIG };
+enum regex_shape { REGEX_FINE, REGEX_STACKED, REGEX_TOO_BIG, REGEX_NO_MEMORY };
 
 /* One level of parentheses while scanning: atoms so far (all branches), and the last atom's. */
 struct regex_frame {
@@ -327,7 +327,7 @@ static enum regex_shape regex_shape(const char *v)
 		cap += *p == '(';
 	f = calloc(cap, sizeof(*f));
 	if (!f)
-		return REGEX_TOO_BIG;
+		return REGEX_NO_MEMORY;
 	while (*v && shape == REGEX_FINE) {
 		char ch = *v++;
 		uint64_t atom = 1;
@@ -396,6 +396,8 @@ static int set_regex(struct config *c, const struct opt *o, const char *v, struc
 			 "repetitions are unrolled, too big to compile safely: use smaller counts "
 			 "or fewer nested repetitions", v, REGEX_MAX_EXPANDED);
 		return -EINVAL;
+	case REGEX_NO_MEMORY:
+		return -ENOMEM;
 	case REGEX_FINE:
 		break;
 	}
