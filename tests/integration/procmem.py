@@ -81,6 +81,18 @@ def require_root(why):
         skip(f"needs root: {why}")
 
 
+def require_unshare(args, why):
+    """Skips, saying why, where `unshare ARGS true` fails: no util-linux, or a kernel, container
+    or chroot that refuses those namespaces (in a chroot whose root is not a mount point,
+    --mount-proc cannot make the mounts private)."""
+    if not shutil.which("unshare"):
+        skip(f"no unshare (util-linux): {why}")
+    probe = subprocess.run(["unshare", *args, "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        skip(f"namespaces unavailable here: unshare {' '.join(args)} says "
+             f"{probe.stderr.strip()!r}: {why}")
+
+
 class Test:
     """Counts checks; prints each failure; exits non-zero at done() if any failed."""
 

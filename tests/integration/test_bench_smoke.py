@@ -62,7 +62,10 @@ with open(files[0]) as f:
     res = json.load(f)
 t.ok(res["host"]["kernel"] and res["host"]["cpus"] >= 1 and res["host"]["cpu"],
      "the machine and kernel are recorded")
-t.ok(res.get("commit") and len(res["commit"].split("-")[0]) == 40, "the commit is recorded")
+if os.path.exists(os.path.join(ROOT, ".git")):
+    t.ok(res.get("commit") and len(res["commit"].split("-")[0]) == 40, "the commit is recorded")
+else:
+    print("not a git checkout: no commit to record, not checked")
 t.eq(len(res["points"]), 1, "the quick run has one load point")
 pt = res["points"][0]
 n, m = pt["n"], pt["m"]

@@ -39,7 +39,6 @@ If no scraped cycle caught a child alive, the test says so and skips rather than
 """
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -47,12 +46,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procmem import (BIN, HELPERS, Test, http_get, parse, promtool_check, require_root,  # noqa: E402
-                     sample_value, skip, spawn, tempdir)
+                     require_unshare, sample_value, skip, spawn, tempdir)
 
 t = Test("churn: thousands of short-lived processes during collection")
 require_root("the daemon and the churn run in a pid namespace of their own")
-if not shutil.which("unshare"):
-    skip("no unshare (util-linux)")
+require_unshare(["--pid", "--fork", "--mount-proc"],
+                "the daemon and the churn run in a pid namespace of their own")
 
 CHURN = os.path.join(HELPERS, "churn")
 COMM = "churn%05d" % (os.getpid() % 100000)
