@@ -25,7 +25,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procmem import HELPERS, ROOT, Daemon, Test, http_get, skip, spawn, tempdir  # noqa: E402
+from sdtest import free_port  # noqa: E402
 
 PROMETHEUS = "/usr/bin/prometheus"
 RULES = os.path.join(ROOT, "config", "procmem.rules.yml")
@@ -51,14 +51,6 @@ t = Test("dashboard queries and rules against a real Prometheus")
 
 
 # ---- Prometheus --------------------------------------------------------------------------------
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 class Prometheus:
     """Debian's prometheus on a free 127.0.0.1 port, storage in a temp dir."""
