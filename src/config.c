@@ -245,23 +245,46 @@ static void duration_text(struct buf *b, uint64_t ns)
 		buf_addf(b, "%llums", (unsigned long long)(ns / 1000000u));
 }
 
-/* Refused before regcomp(): glibc's compiler expands repetitions by copying the repeated
- * subexpression, "x{m,n}" n times and "x+" twice ("xx*"), so its memory and time grow with the
- * product of nested repetition counts: "((a{1000}){1000}){30}" did not finish in 30 s and 4 GB,
- * 18 nested "(…)+" took 200 MB, and 18 stacked '+' ("a++…+", undefined in POSIX) 170 MB
- * (fuzz_config ran out of 2 GiB on one). REGEX_MAX_EXPANDED copies of atoms compile in 3.5 MB and
- * 12 ms, far more than a pattern on 15-byte command names needs. */
-#define REGEX_MAX_EXPANDED 10000u
+/* Refused before regcomp(), whose time and memory glibc does not bound:
+ *  - a repetition of a repetition ("a++", "a*?"): undefined in POSIX; 18 stacked '+' took
+ *    170 MB (fuzz_config ran out of 2 GiB on one);
+ *  - a repetition of what can match nothing ("(a*)+", "(a|)*", "(()|b){2}"): the same thing
+ *    through a group. Its epsilon closures grow exponentially with nesting: three nested
+ *    "(a|||…|b)+" with 80 empty alternatives took 14 s, with "(a*|…)" over 20 s (fuzz_config
+ *    hit its 10 s timeout on such a pattern). Leaving out the inner repetition or the empty
+ *    alternative gives the same matches;
+ *  - a ')' that closes no '(': it would close the group that anchors the pattern;
+ *  - over REGEX_MAX_EXPANDED atoms once unrolled: glibc copies a repeated subexpression once per
+ *    count ("x{m,n}" n times) and twice for '+', so nested counts multiply
+ *    ("((a{1000}){1000}){30}" ran over 30 s and 4 GB), and a chain of optional atoms compiles
+ *    in time quadratic in its length ("a{1,9999}": 3.7 s). At 2,000, the slowest pattern found
+ *    compiles in 0.2 s; a list of 150 command names still fits. */
+#define REGEX_MAX_EXPANDED 2000u
 /* counts above RE_DUP_MAX (32767) are refused by regcomp() itself; capped here only so that
  * the products below cannot overflow */
 #define REGEX_COUNT_CAP 100000u
 
-enum regex_shape { REGEX_FINE, REGEX_STACKED, REGEX_TOO_BIG, REGEX_NO_MEMORY };
-
-/* One level of parentheses while scanning: atoms so far (all branches), and the last atom's. */
-struct regex_frame {
-	uint64_t total, last;
+enum regex_shape {
+	REGEX_FINE,
+	REGEX_STACKED,
+	REGEX_REPEATS_EMPTY,
+	REGEX_UNMATCHED_CLOSE,
+	REGEX_TOO_BIG,
+	REGEX_NO_MEMORY,
 };
+
+/* One level of parentheses while scanning. Sizes count atoms once unrolled, all branches
+ * together; "nullable" is "can match the empty string". */
+struct regex_frame {
+	uint64_t total; /* atoms so far */
+	uint64_t last;  /* the last atom's, 0 when there is none (start of a branch) */
+	bool last_nullable;
+	bool before_last_nullable; /* the branch up to the last atom */
+	bool branch_nullable;      /* the current branch */
+	bool some_branch_nullable; /* one of the branches before it */
+};
+
+static const struct regex_frame regex_frame_start = { .before_last_nullable = true, .branch_nullable = true };
 
 /* Steps over a bracket expression; v points just past its '['. "]" first is a member;
  * [:class:], [.coll.] and [=equiv=] inside may hold a ']'. */
@@ -282,14 +305,15 @@ static const char *regex_skip_bracket(const char *v)
 	return *v ? v + 1 : v;
 }
 
-/* How many copies of its last atom a repetition makes in glibc's tree; v points just past '{'
- * (for a bound) and is moved past the '}'. */
-static uint64_t regex_repeat_factor(char ch, const char **v)
+/* How many copies of its atom a repetition makes in glibc's tree, and whether it may repeat
+ * it zero times; for a bound, v points just past '{' and is moved past the '}'. */
+static uint64_t regex_repeat_factor(char ch, const char **v, bool *may_be_none)
 {
 	uint64_t lo = 0, hi = 0;
 	bool comma = false;
 	const char *p = *v;
 
+	*may_be_none = ch != '+';
 	if (ch == '+')
 		return 2;
 	if (ch != '{')
@@ -304,6 +328,7 @@ static uint64_t regex_repeat_factor(char ch, const char **v)
 	while (*p && *p != '}')
 		p++;
 	*v = *p ? p + 1 : p;
+	*may_be_none = lo == 0;
 	if (!comma)
 		hi = lo;
 	else if (hi == 0)
@@ -313,9 +338,17 @@ static uint64_t regex_repeat_factor(char ch, const char **v)
 	return hi ? hi : 1;
 }
 
-/* Whether regcomp() may be given v: no repetition applied to a repetition ("a++", "a*?",
- * "a{2}+", which no valid use needs), and at most REGEX_MAX_EXPANDED atoms once glibc has
- * expanded every repetition. Escapes and bracket expressions count as one atom. */
+static void regex_add_atom(struct regex_frame *f, uint64_t size, bool nullable)
+{
+	f->total += size;
+	f->last = size;
+	f->last_nullable = nullable;
+	f->before_last_nullable = f->branch_nullable;
+	f->branch_nullable = f->branch_nullable && nullable;
+}
+
+/* Whether regcomp() may be given v (see above). Escapes and bracket expressions count as one
+ * atom; '^', '$' and the zero-width escapes (\b, \B, \<, \>, \`, \') match the empty string. */
 static enum regex_shape regex_shape(const char *v)
 {
 	size_t depth = 0, cap = 1;
@@ -325,42 +358,63 @@ static enum regex_shape regex_shape(const char *v)
 
 	for (const char *p = v; *p; p++)
 		cap += *p == '(';
-	f = calloc(cap, sizeof(*f));
+	f = malloc(cap * sizeof(*f));
 	if (!f)
 		return REGEX_NO_MEMORY;
+	f[0] = regex_frame_start;
 	while (*v && shape == REGEX_FINE) {
 		char ch = *v++;
-		uint64_t atom = 1;
 
 		if (ch == '*' || ch == '+' || ch == '?' || (ch == '{' && *v >= '0' && *v <= '9')) {
-			uint64_t copies = regex_repeat_factor(ch, &v);
+			bool may_be_none;
+			uint64_t copies = regex_repeat_factor(ch, &v, &may_be_none);
+			struct regex_frame *cur = &f[depth];
 
 			if (after_rep)
 				shape = REGEX_STACKED;
+			else if (cur->last > 0 && cur->last_nullable)
+				shape = REGEX_REPEATS_EMPTY;
 			/* last <= total <= REGEX_MAX_EXPANDED and copies <= REGEX_COUNT_CAP + 1 */
-			f[depth].total += f[depth].last * (copies - 1);
-			f[depth].last *= copies;
+			cur->total += cur->last * (copies - 1);
+			cur->last *= copies;
+			if (may_be_none && cur->last > 0) {
+				cur->last_nullable = true;
+				cur->branch_nullable = cur->before_last_nullable;
+			}
 			after_rep = true;
+			if (shape == REGEX_FINE && cur->total > REGEX_MAX_EXPANDED)
+				shape = REGEX_TOO_BIG;
+			continue;
+		}
+		after_rep = false;
+		if (ch == '(') {
+			f[++depth] = regex_frame_start;
+		} else if (ch == '|') {
+			f[depth].some_branch_nullable |= f[depth].branch_nullable;
+			f[depth].branch_nullable = true;
+			f[depth].before_last_nullable = true;
+			f[depth].last = 0;
+		} else if (ch == ')') {
+			struct regex_frame *inner = &f[depth];
+
+			if (depth == 0) {
+				shape = REGEX_UNMATCHED_CLOSE;
+				break;
+			}
+			depth--;
+			regex_add_atom(&f[depth], inner->total + 1,
+				       inner->some_branch_nullable || inner->branch_nullable);
+		} else if (ch == '\\') {
+			bool zero_width = *v && strchr("bB<>`'", *v);
+
+			if (*v)
+				v++;
+			regex_add_atom(&f[depth], 1, zero_width);
+		} else if (ch == '[') {
+			v = regex_skip_bracket(v);
+			regex_add_atom(&f[depth], 1, false);
 		} else {
-			after_rep = false;
-			if (ch == '(') {
-				f[++depth] = (struct regex_frame){ 0, 0 };
-				continue;
-			}
-			if (ch == '|') {
-				f[depth].last = 0;
-				continue;
-			}
-			if (ch == ')' && depth > 0) {
-				atom = f[depth--].total + 1;
-			} else if (ch == '\\') {
-				if (*v)
-					v++;
-			} else if (ch == '[') {
-				v = regex_skip_bracket(v);
-			}
-			f[depth].total += atom;
-			f[depth].last = atom;
+			regex_add_atom(&f[depth], 1, ch == '^' || ch == '$');
 		}
 		if (shape == REGEX_FINE && f[depth].total > REGEX_MAX_EXPANDED)
 			shape = REGEX_TOO_BIG;
@@ -390,6 +444,14 @@ static int set_regex(struct config *c, const struct opt *o, const char *v, struc
 	case REGEX_STACKED:
 		buf_addf(err, "\"%s\" repeats a repetition (like \"a++\" or \"a*?\"), which POSIX leaves "
 			 "undefined: write it once", v);
+		return -EINVAL;
+	case REGEX_REPEATS_EMPTY:
+		buf_addf(err, "\"%s\" repeats a group that can match nothing (like \"(a*)+\" or "
+			 "\"(a|)*\"), which glibc compiles in time exponential in the nesting: leave out "
+			 "the inner repetition or the empty alternative", v);
+		return -EINVAL;
+	case REGEX_UNMATCHED_CLOSE:
+		buf_addf(err, "\"%s\" has a ')' that closes no '('", v);
 		return -EINVAL;
 	case REGEX_TOO_BIG:
 		buf_addf(err, "\"%s\" expands to more than %u copies of its characters once its "

@@ -720,7 +720,7 @@ static void test_stacked_repetitions_are_refused(void **state)
 		"a++", "a*?", "a?*", "x{2}+", "x+{2}", "(a|b)*{1,3}", "[+]+++++++++++++++++++++++++++++++++++++++",
 	};
 	static const char *const good[] = {
-		"a+b+", "[+*]+", "a\\++", "[]+]*", "[[:alpha:]+]+", "x{2}y{3}", "(a+)+", "a{2}(b?)*",
+		"a+b+", "[+*]+", "a\\++", "[]+]*", "[[:alpha:]+]+", "x{2}y{3}", "(a+)+", "a{2}(b?c)*",
 	};
 	struct buf err = BUF_INIT;
 	struct config c;
@@ -738,19 +738,20 @@ static void test_stacked_repetitions_are_refused(void **state)
 }
 
 /* glibc's regcomp() copies a subexpression for each count of a bounded repetition and twice
- * for '+', so nested ones multiply: "((a{1000}){1000}){30}" ran for over 30 s and 4 GB. What
- * expands to more than 10,000 atoms is refused before regcomp(); each bad one here is small
- * to write and big once unrolled, each good one is just within the bound or not nested. */
+ * for '+', so nested ones multiply ("((a{1000}){1000}){30}" ran for over 30 s and 4 GB), and
+ * compiles a chain of optional atoms in quadratic time. What unrolls to more than 2,000 atoms
+ * is refused before regcomp(); each bad one here is small to write and just over the bound
+ * once unrolled (atoms, plus one per group), each good one just within it. */
 static void test_regexes_too_big_once_unrolled_are_refused(void **state)
 {
 	static const char *const bad[] = {
-		"((a{1000}){1000}){30}", "(a{100}){101}", "a{10001}", "(ab){3334}", "x{0,10001}",
-		"(a|b|c){3334}", "((((((((((((((a)+)+)+)+)+)+)+)+)+)+)+)+)+)+", "([abc]{100}){100}y",
-		"(((a{99999999999999999999}", "(a{5000,})b{5000}",
+		"((a{1000}){1000}){30}", "(a{100}){20}", "a{2001}", "(ab){667}", "x{0,2001}",
+		"(a|b|c){501}", "((((((((((a)+)+)+)+)+)+)+)+)+)+", "([abc]{100}){20}y",
+		"(((a{99999999999999999999}", "(a{1000,})b{1000}",
 	};
 	static const char *const good[] = {
-		"a{10000}", "(a{100}){99}", "(ab){3333}", "(((((((((((a)+)+)+)+)+)+)+)+)+)+)+",
-		"[{]{100}", "\\{1000}x{100}", "a{1000}|b{1000}", "(a*)*x",
+		"a{2000}", "(a{100}){19}", "(ab){666}", "(((((((((a)+)+)+)+)+)+)+)+)+", "[{]{100}",
+		"\\\\{1000}x{100}", "a{1000}|b{999}", "(a*b)*x",
 	};
 	struct buf err = BUF_INIT;
 	struct config c;
@@ -758,12 +759,48 @@ static void test_regexes_too_big_once_unrolled_are_refused(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", "10000", "repetitions");
+		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", "2000", "repetitions");
 	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
 		if (LOAD(&c, &err, "--exclude", good[i]) != 0)
 			fail_msg("\"%s\" refused: %s", good[i], err.buf);
 		config_done(&c);
 	}
+	buf_done(&err);
+}
+
+/* A repetition of a group that can match the empty string makes glibc's regcomp() take time
+ * exponential in the nesting: fuzz_config found "((a|||…|b)+)+)+" (3 levels, 90 empty
+ * alternatives) past its 10 s timeout; 80 alternatives of "a*" did not finish in 20 s. Refused,
+ * like a repetition of a repetition, which it is through a group. */
+static void test_repeating_what_can_match_nothing_is_refused(void **state)
+{
+	static const char *const bad[] = {
+		"(a*)+", "(a|)*", "(|a)+", "(a||b)+", "(()){2}", "(a?b?)*", "(^)+", "x(\\b)*",
+		"(a{0,3})+", "((a*|b)c?)+", "(((a||||||||||b)+)+)+", "((a|b)|(c*))?", "(a|(b|))*",
+	};
+	static const char *const good[] = {
+		"(a*b)+", "(a|b)*", "(a?b)+", "(a|b?c)+", "a*|b*", "(a|)", "x(y*)z", "(a{1,3})+",
+		"(\\(*x)+", "([|)]*y)+", "((a|b)c)*", "(a(b|))*",
+	};
+	struct buf err = BUF_INIT;
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", bad[i], "match nothing");
+	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		if (LOAD(&c, &err, "--exclude", good[i]) != 0)
+			fail_msg("\"%s\" refused: %s", good[i], err.buf);
+		config_done(&c);
+	}
+	/* a ')' of the pattern's own would close the group that anchors it: "foo)|(.*" matched
+	 * every name, unanchored */
+	EXPECT_ERROR(LOAD(&c, &err, "--include", "foo)|(.*"), &err, "\"foo)|(.*\"", "closes no '('");
+	EXPECT_ERROR(LOAD(&c, &err, "--exclude", "a)"), &err, "--exclude", "closes no '('");
+	assert_int_equal(LOAD(&c, &err, "--include", "\\)|[)]"), 0);
+	assert_int_equal(regexec(&c.include_re, ")", 0, NULL, 0), 0);
+	config_done(&c);
 	buf_done(&err);
 }
 
@@ -839,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_command_line_errors),
 		cmocka_unit_test(test_bad_regex_is_explained),
 		cmocka_unit_test(test_regexes_too_big_once_unrolled_are_refused),
+		cmocka_unit_test(test_repeating_what_can_match_nothing_is_refused),
 		cmocka_unit_test(test_stacked_repetitions_are_refused),
 		cmocka_unit_test(test_tls_cert_and_key_go_together),
 		cmocka_unit_test(test_repeated_loads_are_independent),
