@@ -712,6 +712,27 @@ static void test_bad_regex_is_explained(void **state)
 	buf_done(&err);
 }
 
+/* Each of bad refused as --include with a message naming it and holding why; each of good
+ * accepted as --exclude. */
+static void expect_regexes(const char *const *bad, size_t nbad, const char *why, const char *const *good,
+			   size_t ngood)
+{
+	struct buf err = BUF_INIT;
+	struct config c;
+	size_t i;
+
+	for (i = 0; i < nbad; i++)
+		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", bad[i], why);
+	for (i = 0; i < ngood; i++) {
+		if (LOAD(&c, &err, "--exclude", good[i]) != 0)
+			fail_msg("\"%s\" refused: %s", good[i], err.buf);
+		config_done(&c);
+	}
+	buf_done(&err);
+}
+#define EXPECT_REGEXES(bad, why, good) \
+	expect_regexes((bad), sizeof(bad) / sizeof(*(bad)), (why), (good), sizeof(good) / sizeof(*(good)))
+
 /* glibc's regcomp() needs memory exponential in stacked repetitions: 40 of them ran
  * fuzz_config out of 2 GiB. They are undefined in POSIX and refused before regcomp(). */
 static void test_stacked_repetitions_are_refused(void **state)
@@ -722,19 +743,8 @@ static void test_stacked_repetitions_are_refused(void **state)
 	static const char *const good[] = {
 		"a+b+", "[+*]+", "a\\++", "[]+]*", "[[:alpha:]+]+", "x{2}y{3}", "(a+)+", "a{2}(b?c)*",
 	};
-	struct buf err = BUF_INIT;
-	struct config c;
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", bad[i], "repetition");
-	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
-		if (LOAD(&c, &err, "--exclude", good[i]) != 0)
-			fail_msg("\"%s\" refused: %s", good[i], err.buf);
-		config_done(&c);
-	}
-	buf_done(&err);
+	EXPECT_REGEXES(bad, "repetition", good);
 }
 
 /* glibc's regcomp() copies a subexpression for each count of a bounded repetition and twice
@@ -753,19 +763,8 @@ static void test_regexes_too_big_once_unrolled_are_refused(void **state)
 		"a{2000}", "(a{100}){19}", "(ab){666}", "(((((((((a)+)+)+)+)+)+)+)+)+", "[{]{100}",
 		"\\\\{1000}x{100}", "a{1000}|b{999}", "(a*b)*x",
 	};
-	struct buf err = BUF_INIT;
-	struct config c;
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", "2000", "repetitions");
-	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
-		if (LOAD(&c, &err, "--exclude", good[i]) != 0)
-			fail_msg("\"%s\" refused: %s", good[i], err.buf);
-		config_done(&c);
-	}
-	buf_done(&err);
+	EXPECT_REGEXES(bad, "2000", good);
 }
 
 /* A repetition of a group that can match the empty string makes glibc's regcomp() take time
@@ -784,16 +783,9 @@ static void test_repeating_what_can_match_nothing_is_refused(void **state)
 	};
 	struct buf err = BUF_INIT;
 	struct config c;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		EXPECT_ERROR(LOAD(&c, &err, "--include", bad[i]), &err, "--include", bad[i], "match nothing");
-	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
-		if (LOAD(&c, &err, "--exclude", good[i]) != 0)
-			fail_msg("\"%s\" refused: %s", good[i], err.buf);
-		config_done(&c);
-	}
+	EXPECT_REGEXES(bad, "match nothing", good);
 	/* a ')' of the pattern's own would close the group that anchors it: "foo)|(.*" matched
 	 * every name, unanchored */
 	EXPECT_ERROR(LOAD(&c, &err, "--include", "foo)|(.*"), &err, "\"foo)|(.*\"", "closes no '('");
