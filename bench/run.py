@@ -142,20 +142,21 @@ def cpu_ticks(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
+def kb_field(pid, name, field):
+    """The "field:  N kB" line of /proc/PID/NAME, in KiB; None when it has none."""
+    with open(f"/proc/{pid}/{name}") as f:
         for line in f:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return None
+
+
+def status_kb(pid, field):
+    return kb_field(pid, "status", field)
 
 
 def rollup_kb(pid, field):
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return None
+    return kb_field(pid, "smaps_rollup", field)
 
 
 def memory(pid, prefix):
