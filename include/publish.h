@@ -10,6 +10,7 @@
  * publication's lock) and marks it wanted, and from then on the collector renders the wanted
  * variants before it publishes, so scrapes find them ready. A plain rendering made only as the
  * source of a gzip body is freed once compressed, unless the plain variant is wanted too.
+ * The pages for people (page.h) are variants too, made the same way.
  */
 #ifndef PROCMEM_PUBLISH_H
 #define PROCMEM_PUBLISH_H
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "expo.h"
+#include "page.h"
 
 struct publication;
 
@@ -38,6 +40,10 @@ struct publisher *publisher_new(int gzip_level);
  * the publisher (it records there which variants are wanted): stop the readers first. */
 void publisher_free(struct publisher *p);
 
+/* What the pages name besides the snapshot's figures (copied); before the first publication.
+ * Returns 0 or -ENOMEM. */
+int publisher_set_page_info(struct publisher *p, const char *version, const char *host);
+
 /* Takes ownership of snap; renders the wanted variants, then makes it current. -ENOMEM leaves
  * the previous publication current (and frees snap). */
 int publisher_publish(struct publisher *p, struct snapshot *snap);
@@ -51,5 +57,8 @@ void publication_release(struct publication *pub); /* accepts NULL */
 const struct snapshot *publication_snapshot(const struct publication *pub);
 /* The body in `f`, gzip-compressed or not, rendering it if needed. -ENOMEM / -EIO. */
 int publication_body(struct publication *pub, enum expo_format f, bool gzip, struct rendering *ret);
+/* The page of kind k, rendering it if needed; *ret_age_at: where the request's age goes (see
+ * page.h). -ENOMEM. */
+int publication_page(struct publication *pub, enum page_kind k, struct rendering *ret, size_t *ret_age_at);
 
 #endif

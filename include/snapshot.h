@@ -134,6 +134,11 @@ int snapshot_str(struct snapshot *s, const char *src, size_t len, struct str *re
 /* Sorts, totals, aggregates, selects. -ENOMEM on allocation failure. */
 int snapshot_finish(struct snapshot *s, const struct select_opts *sel);
 
+/* The first n processes in --top's order (proc_sample_rank(), most first; equal ranks by pid),
+ * over every process read, filters ignored: into ret[0..n). Returns how many, min(n, nprocs).
+ * O(nprocs * n): meant for a short list (the landing page's twenty). */
+size_t snapshot_rank_top(const struct snapshot *s, size_t n, const struct proc_sample **ret);
+
 /* ---- top mapped files -------------------------------------------------------------------- */
 
 /* Accumulates PSS and RSS per mapped file across every process of a cycle, then keeps the top

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #ifndef PROCMEM_VERSION
 #define PROCMEM_VERSION "unknown"
 #endif
@@ -25,41 +27,6 @@ const char *expo_content_type(enum expo_format f)
 }
 
 /* ---- escaping ------------------------------------------------------------------------------ */
-
-/* The length of the UTF-8 sequence at p: well-formed (*ok) or the maximal subpart of an
- * ill-formed one (Unicode 15, table 3-7 and §3.9 "U+FFFD substitution of maximal subparts"). */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end, bool *ok)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-	size_t need, i;
-
-	*ok = false;
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 1;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		if (c == 0xE0)
-			lo = 0xA0; /* no overlongs */
-		else if (c == 0xED)
-			hi = 0x9F; /* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F; /* nothing past U+10FFFF */
-	} else {
-		return 1;
-	}
-	for (i = 1; i <= need; i++) {
-		if (p + i >= end)
-			return i;
-		if (i == 1 ? (p[i] < lo || p[i] > hi) : (p[i] < 0x80 || p[i] > 0xBF))
-			return i;
-	}
-	*ok = true;
-	return need + 1;
-}
 
 void expo_label_value(struct buf *out, const char *s, size_t len)
 {
@@ -85,7 +52,7 @@ void expo_label_value(struct buf *out, const char *s, size_t len)
 			continue;
 		}
 		buf_add(out, run, (size_t)(p - run));
-		buf_addstr(out, esc ? esc : "\xEF\xBF\xBD");
+		buf_addstr(out, esc ? esc : UTF8_REPLACEMENT);
 		p += n;
 		run = p;
 	}

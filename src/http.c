@@ -44,11 +44,8 @@
 #include "auth.h"
 #include "config.h"
 #include "gz.h"
+#include "page.h"
 #include "tls.h"
-
-#ifndef PROCMEM_VERSION
-#define PROCMEM_VERSION "unknown"
-#endif
 
 /* The status codes this server answers with, ascending: each has a request counter. */
 static const unsigned codes[] = { 200, 401, 404, 405, 429, 500, 503 };
@@ -98,6 +95,7 @@ struct http_server {
 	unsigned nconn;
 	atomic_uint_fast64_t requests[NCODES];
 	char address[INET6_ADDRSTRLEN + 16];
+	struct buf csp; /* the landing page's Content-Security-Policy */
 };
 
 static uint64_t mono_ns(void)
@@ -253,21 +251,55 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 
 /* ---- the other endpoints --------------------------------------------------------------------- */
 
-static const char landing_page[] =
-	"<!DOCTYPE html>\n"
-	"<html lang=\"en\">\n"
-	"<head><meta charset=\"utf-8\"><title>procmem_exporter</title></head>\n"
-	"<body>\n"
-	"<h1>procmem_exporter " PROCMEM_VERSION "</h1>\n"
-	"<p>Process memory as the kernel counts it: RSS, PSS, USS, shared, data, swap and the four\n"
-	"quadrants (private/shared &times; anonymous/file-backed), per process and for the machine.</p>\n"
-	"<ul>\n"
-	"<li><a href=\"/metrics\">/metrics</a> &mdash; the exposition</li>\n"
-	"<li><a href=\"/-/healthy\">/-/healthy</a> &mdash; 200 while collection cycles keep completing</li>\n"
-	"<li><a href=\"/-/ready\">/-/ready</a> &mdash; 200 once the first cycle has completed</li>\n"
-	"</ul>\n"
-	"</body>\n"
-	"</html>\n";
+/* / and /top: the publication's page with the cycle's age spliced in (see page.h), sent like
+ * /metrics from the cached rendering without a copy. */
+static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *c, enum page_kind k)
+{
+	struct MHD_Response *resp;
+	struct metrics_resp *m;
+	struct rendering page;
+	struct MHD_IoVec iov[3];
+	size_t age_at;
+	uint64_t now, ts;
+	struct timespec rt;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return MHD_NO;
+	buf_init(&m->extra);
+	m->pub = publisher_acquire(s->pub);
+	if (!m->pub) {
+		metrics_resp_free(m);
+		return reply_text(s, c, 503, "No collection cycle has completed yet: try again in a few seconds.\n");
+	}
+	if (publication_page(m->pub, k, &page, &age_at) < 0) {
+		metrics_resp_free(m);
+		return reply_text(s, c, 500, "Rendering the page failed (out of memory).\n");
+	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	now = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+	ts = publication_snapshot(m->pub)->timestamp_ns;
+	page_render_age(now > ts ? now - ts : 0, mono_ns() - publisher_last_ns(s->pub) > s->stale_ns, k,
+			&m->extra);
+	if (buf_failed(&m->extra)) {
+		metrics_resp_free(m);
+		return MHD_NO;
+	}
+	iov[0] = (struct MHD_IoVec){ page.data, age_at };
+	iov[1] = (struct MHD_IoVec){ m->extra.buf, m->extra.len };
+	iov[2] = (struct MHD_IoVec){ page.data + age_at, page.len - age_at };
+	resp = MHD_create_response_from_iovec(iov, 3, metrics_resp_free, m);
+	if (!resp) {
+		metrics_resp_free(m);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, page_content_type(k));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (k == PAGE_HTML)
+		MHD_add_response_header(resp, "Content-Security-Policy", s->csp.buf);
+	return queue(s, c, 200, resp);
+}
 
 static enum MHD_Result serve_healthy(struct http_server *s, struct MHD_Connection *c)
 {
@@ -488,7 +520,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct http_server *s = cls;
 	struct pending *p = *req_cls;
-	enum { R_METRICS, R_ROOT, R_HEALTHY, R_READY, R_NONE } route;
+	enum { R_METRICS, R_ROOT, R_TOP, R_HEALTHY, R_READY, R_NONE } route;
 
 	(void)version;
 	(void)upload_data;
@@ -542,6 +574,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		route = R_METRICS;
 	else if (strcmp(url, "/") == 0)
 		route = R_ROOT;
+	else if (strcmp(url, "/top") == 0)
+		route = R_TOP;
 	else if (strcmp(url, "/-/healthy") == 0)
 		route = R_HEALTHY;
 	else if (strcmp(url, "/-/ready") == 0)
@@ -554,7 +588,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	case R_METRICS:
 		return serve_metrics(s, c);
 	case R_ROOT:
-		return reply(s, c, 200, "text/html; charset=utf-8", landing_page);
+		return serve_page(s, c, PAGE_HTML);
+	case R_TOP:
+		return serve_page(s, c, PAGE_TEXT);
 	case R_HEALTHY:
 		return serve_healthy(s, c);
 	case R_READY:
@@ -692,10 +728,18 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	s->health_open = o->health_open;
 	s->pass.ok = 1;
 	s->fail.ok = 0;
+	buf_init(&s->csp);
+	if (page_csp(&s->csp) < 0 || buf_failed(&s->csp)) {
+		buf_addstr(err, "cannot compute the landing page's Content-Security-Policy");
+		buf_done(&s->csp);
+		free(s);
+		return -EIO;
+	}
 	if (s->auth) {
 		r = auth_verifier_new(s->auth, AUTH_QUEUE, &s->verifier);
 		if (r < 0) {
 			buf_addstr(err, "cannot start the thread that checks passwords");
+			buf_done(&s->csp);
 			free(s);
 			return r;
 		}
@@ -704,6 +748,7 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 		fd = bind_address(o->listen_address, err);
 		if (fd < 0) {
 			auth_verifier_free(s->verifier);
+			buf_done(&s->csp);
 			free(s);
 			return fd;
 		}
@@ -723,6 +768,7 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 		if (o->listen_fd < 0)
 			close(fd);
 		auth_verifier_free(s->verifier);
+		buf_done(&s->csp);
 		free(s);
 		return -EIO;
 	}
@@ -747,6 +793,7 @@ void http_stop(struct http_server *s)
 	MHD_stop_daemon(s->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	buf_done(&s->csp);
 	free(s);
 }
 

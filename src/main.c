@@ -371,6 +371,17 @@ static int run_daemon(struct config *cfg, const struct secrets *sec, struct coll
 
 	setup_signals(&unblocked); /* before MHD starts its thread, which inherits the mask */
 	pub = publisher_new(cfg->gzip_level);
+	{
+		char host[256] = "";
+
+		/* the pages name the machine: a person may have several open */
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			host[0] = '\0';
+		if (pub && publisher_set_page_info(pub, PROCMEM_VERSION, host) < 0) {
+			publisher_free(pub);
+			pub = NULL;
+		}
+	}
 	if (!pub) {
 		log_msg(LOG_ERR, "out of memory");
 		goto out;

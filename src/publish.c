@@ -6,11 +6,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "gz.h"
 
-enum { VARIANTS = EXPO_FORMAT_COUNT * 2 };
+/* the exposition's variants (format * 2 + gzip), then the pages (page.h) */
+enum { EXPO_VARIANTS = EXPO_FORMAT_COUNT * 2, VARIANTS = EXPO_VARIANTS + PAGE_KIND_COUNT };
 
 struct variant {
 	bool done;
@@ -18,6 +20,7 @@ struct variant {
 	struct buf data;
 	uint32_t crc;
 	uint64_t raw_len;
+	size_t age_at; /* pages: where the per-request age goes */
 };
 
 struct publication {
@@ -25,7 +28,7 @@ struct publication {
 	struct snapshot *snap;
 	struct publisher *owner;
 	pthread_mutex_t lock;
-	struct variant v[VARIANTS]; /* index: format * 2 + gzip */
+	struct variant v[VARIANTS];
 };
 
 struct publisher {
@@ -34,6 +37,7 @@ struct publisher {
 	uint64_t last_ns;
 	atomic_uint wanted; /* bit per variant asked for at least once */
 	int gzip_level;
+	char *version, *host; /* for the pages */
 };
 
 static uint64_t mono_ns(void)
@@ -61,6 +65,8 @@ void publisher_free(struct publisher *p)
 		return;
 	publication_release(p->current);
 	pthread_mutex_destroy(&p->lock);
+	free(p->version);
+	free(p->host);
 	free(p);
 }
 
@@ -86,6 +92,22 @@ const struct snapshot *publication_snapshot(const struct publication *pub)
 	return pub->snap;
 }
 
+int publisher_set_page_info(struct publisher *p, const char *version, const char *host)
+{
+	char *v = strdup(version), *h = host ? strdup(host) : NULL;
+
+	if (!v || (host && !h)) {
+		free(v);
+		free(h);
+		return -ENOMEM;
+	}
+	free(p->version);
+	free(p->host);
+	p->version = v;
+	p->host = h;
+	return 0;
+}
+
 /* Renders variant i; called with pub->lock held (or before anyone else can see pub). */
 static int render_variant(struct publication *pub, int i)
 {
@@ -97,7 +119,12 @@ static int render_variant(struct publication *pub, int i)
 
 	if (v->done)
 		return v->err;
-	if (i % 2) {
+	if (i >= EXPO_VARIANTS) {
+		struct page_info info = { pub->owner->version ? pub->owner->version : "", pub->owner->host };
+
+		page_render(pub->snap, &info, (enum page_kind)(i - EXPO_VARIANTS), &v->data, &v->age_at);
+		r = buf_failed(&v->data) ? -ENOMEM : 0;
+	} else if (i % 2) {
 		r = render_variant(pub, plain_i);
 		if (r >= 0)
 			r = gz_deflate_body(plain->data.buf, plain->data.len, pub->owner->gzip_level,
@@ -188,5 +215,22 @@ int publication_body(struct publication *pub, enum expo_format f, bool gzip, str
 	if (r < 0)
 		return r;
 	*ret = (struct rendering){ v->data.buf, v->data.len, v->crc, v->raw_len };
+	return 0;
+}
+
+int publication_page(struct publication *pub, enum page_kind k, struct rendering *ret, size_t *ret_age_at)
+{
+	int i = EXPO_VARIANTS + (int)k, r;
+	struct variant *v = &pub->v[i];
+
+	assert(pub && ret && ret_age_at && (unsigned)k < PAGE_KIND_COUNT);
+	atomic_fetch_or(&pub->owner->wanted, 1u << i);
+	pthread_mutex_lock(&pub->lock);
+	r = render_variant(pub, i);
+	pthread_mutex_unlock(&pub->lock);
+	if (r < 0)
+		return r;
+	*ret = (struct rendering){ v->data.buf, v->data.len, 0, v->data.len };
+	*ret_age_at = v->age_at;
 	return 0;
 }

@@ -151,6 +151,27 @@ static int cmp_rank(const void *a, const void *b)
 	return (*x)->pid < (*y)->pid ? -1 : (*x)->pid > (*y)->pid;
 }
 
+size_t snapshot_rank_top(const struct snapshot *s, size_t n, const struct proc_sample **ret)
+{
+	size_t i, have = 0;
+
+	for (i = 0; i < s->nprocs && n > 0; i++) {
+		const struct proc_sample *p = &s->procs[i];
+		size_t at = have;
+
+		/* insertion into the sorted prefix; past the last place when it ranks below it */
+		while (at > 0 && cmp_rank(&p, &ret[at - 1]) < 0)
+			at--;
+		if (at == n)
+			continue;
+		if (have < n)
+			have++;
+		memmove(&ret[at + 1], &ret[at], (have - 1 - at) * sizeof(*ret));
+		ret[at] = p;
+	}
+	return have;
+}
+
 static void totals(struct snapshot *s)
 {
 	size_t i;

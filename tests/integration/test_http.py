@@ -115,6 +115,10 @@ r = request("GET", "/")
 t.eq(r.status, 200, "GET /: 200")
 t.eq(r.header("Content-Type"), "text/html; charset=utf-8", "GET /: HTML")
 t.ok(b'href="/metrics"' in r.body, "GET /: links to /metrics")
+t.ok("default-src 'none'" in (r.header("Content-Security-Policy") or ""), "GET /: a Content-Security-Policy")
+r = request("GET", "/top")
+t.eq((r.status, r.header("Content-Type")), (200, "text/plain; charset=utf-8"), "GET /top: 200, text")
+t.ok(re.search(rb"\n *PID User +Command", r.body), "GET /top: the table's heading")
 for path, body in (("/-/healthy", b"OK\n"), ("/-/ready", b"Ready\n")):
     r = request("GET", path)
     t.eq((r.status, r.header("Content-Type"), r.body), (200, "text/plain; charset=utf-8", body),
@@ -126,7 +130,7 @@ for path in ("/nope", "/metrics/", "/metricsx", "/-/", "/-/reload", "/favicon.ic
     t.eq(r.status, 404, f"GET {path}: 404")
 
 for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
-    for path in ("/metrics", "/", "/-/healthy", "/-/ready"):
+    for path in ("/metrics", "/", "/top", "/-/healthy", "/-/ready"):
         r = request(method, path)
         t.eq((r.status, r.header("Allow")), (405, "GET, HEAD"), f"{method} {path}: 405 with Allow")
 r = request("POST", "/nope")

@@ -1,0 +1,35 @@
+/* utf8.c — see utf8.h. */
+#include "utf8.h"
+
+size_t utf8_seq(const unsigned char *p, const unsigned char *end, bool *ok)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	size_t need, i;
+
+	*ok = false;
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		if (c == 0xE0)
+			lo = 0xA0; /* no overlongs */
+		else if (c == 0xED)
+			hi = 0x9F; /* no surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F; /* nothing past U+10FFFF */
+	} else {
+		return 1;
+	}
+	for (i = 1; i <= need; i++) {
+		if (p + i >= end)
+			return i;
+		if (i == 1 ? (p[i] < lo || p[i] > hi) : (p[i] < 0x80 || p[i] > 0xBF))
+			return i;
+	}
+	*ok = true;
+	return need + 1;
+}
