@@ -6,7 +6,8 @@
  * then the command line overrides it. The file is `key = value` lines with '#' (or ';') comment
  * lines, parsed by libinih: no [sections], no repeated keys (an indented line continues the
  * previous value, and so counts as a repeat), no NUL bytes, lines of at most 198 bytes besides
- * the newline; an inline comment needs whitespace before its ';'.
+ * the newline; a comment after a value starts with ';' and needs whitespace before it ('#' starts
+ * a comment only at the start of a line).
  *
  * config_load() fills a struct config from argv, or explains the first problem in `err` (file,
  * line, key, value and what was expected) and returns -EINVAL. Nothing here logs or exits.
@@ -48,6 +49,10 @@ struct config {
 
 int config_load(struct config *ret, int argc, char *const argv[], struct buf *err);
 void config_done(struct config *c); /* accepts NULL */
+/* The options whose values differ between old and next, by name, ", "-separated: those a reload
+ * applies into ret_changed, those that wait for a restart into ret_restart. */
+void config_changes(const struct config *old, const struct config *next, struct buf *ret_changed,
+		    struct buf *ret_restart);
 /* The --help text. */
 void config_usage(FILE *f, const char *argv0);
 
@@ -57,5 +62,8 @@ int config_parse_duration(const char *s, uint64_t *ret_ns);    /* "15", "1.5s", 
 /* Splits "HOST:PORT" (HOST may be empty or a [bracketed] IPv6 address) into freshly
  * allocated strings; *ret_host is "" for all addresses. */
 int config_split_listen_address(const char *addr, char **ret_host, char **ret_port);
+/* Whether the host of a listen address resolves (what --check-config checks beyond the syntax,
+ * which a start would otherwise find out, with exit status 1). 0, or -EINVAL and err says why. */
+int config_resolve_listen_address(const char *addr, struct buf *err);
 
 #endif

@@ -13,9 +13,11 @@
 #include <getopt.h>
 #include <ini.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 enum opt_kind {
@@ -217,6 +219,33 @@ int config_split_listen_address(const char *addr, char **ret_host, char **ret_po
 	*ret_host = h;
 	*ret_port = p;
 	return 0;
+}
+
+int config_resolve_listen_address(const char *addr, struct buf *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	char *host, *port;
+	int r;
+
+	r = config_split_listen_address(addr, &host, &port);
+	if (r < 0) {
+		buf_addf(err, "\"%s\" is not an address (expected HOST:PORT, :PORT or [IPv6]:PORT)", addr);
+		return r;
+	}
+	/* an empty host is every address: nothing to resolve */
+	if (*host && (r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		buf_addf(err, "web.listen-address: cannot resolve \"%s\": %s", host,
+			 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		r = -EINVAL;
+	} else {
+		r = 0;
+	}
+	if (res)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	return r;
 }
 
 /* ---- applying one value -------------------------------------------------------------------- */
@@ -486,6 +515,32 @@ static int set_regex(struct config *c, const struct opt *o, const char *v, struc
 	return 0;
 }
 
+/* A file name may start with ${CREDENTIALS_DIRECTORY}/: the directory where systemd puts a
+ * service's LoadCredential= copies (root's files made readable for a DynamicUser=), which the
+ * service finds in that environment variable. Outside the service the variable can name the
+ * directory of the originals, so that --check-config checks them before any start. */
+#define CREDENTIALS_VAR "${CREDENTIALS_DIRECTORY}"
+
+static int expand_path(const char *v, struct buf *ret, struct buf *err)
+{
+	const char *dir;
+
+	if (strncmp(v, CREDENTIALS_VAR "/", strlen(CREDENTIALS_VAR "/")) != 0) {
+		buf_addstr(ret, v);
+		return buf_failed(ret) ? -ENOMEM : 0;
+	}
+	dir = getenv("CREDENTIALS_DIRECTORY");
+	if (!dir || !*dir) {
+		buf_addf(err, "\"%s\" names " CREDENTIALS_VAR ", which is not set: systemd sets it for a "
+			      "service with LoadCredential=; to check this configuration outside the service, "
+			      "set it to the directory of the files the credentials are loaded from", v);
+		return -EINVAL;
+	}
+	buf_addstr(ret, dir);
+	buf_addstr(ret, v + strlen(CREDENTIALS_VAR));
+	return buf_failed(ret) ? -ENOMEM : 0;
+}
+
 /* Applies value v to option o; on error writes what was expected into err. */
 static int apply(struct config *c, const struct opt *o, const char *v, struct buf *err)
 {
@@ -504,16 +559,29 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct bu
 		return set_string(field(c, o), v);
 	case KIND_REGEX:
 		return set_regex(c, o, v, err);
-	case KIND_PATH:
+	case KIND_PATH: {
+		struct buf path = BUF_INIT;
+
 		if (!*v) {
 			buf_addstr(err, "expected a file name");
 			return -EINVAL;
 		}
-		if (access(v, R_OK) < 0) {
-			buf_addf(err, "cannot read \"%s\": %s", v, strerror(errno));
-			return -EINVAL;
+		r = expand_path(v, &path, err);
+		if (r >= 0 && access(path.buf, R_OK) < 0) {
+			int e = errno;
+
+			buf_addf(err, "cannot read \"%s\": %s", path.buf, strerror(e));
+			if (e == ENOENT && strncmp(path.buf, "/run/credentials/", 17) == 0)
+				buf_addstr(err, " (systemd makes a service's credentials only while it runs: name "
+						"them as " CREDENTIALS_VAR "/NAME to check the configuration "
+						"beforehand, see the README)");
+			r = -EINVAL;
 		}
-		return set_string(field(c, o), v);
+		if (r >= 0)
+			r = set_string(field(c, o), path.buf);
+		buf_done(&path);
+		return r;
+	}
 	case KIND_ADDRESS: {
 		char *h, *p;
 		r = config_split_listen_address(v, &h, &p);
@@ -654,8 +722,15 @@ static int file_handler(void *user, const char *section, const char *name, const
 	}
 	ctx->seen[i] = true;
 	buf_addf(ctx->err, "%s: ", name);
-	if (apply(ctx->c, &opts[i], value, ctx->err) < 0)
+	if (apply(ctx->c, &opts[i], value, ctx->err) < 0) {
+		const char *hash = strchr(value, '#');
+
+		/* libinih ends a value at " ;" only: "top = 5 # five" hands over "5 # five" */
+		if (hash && hash > value && (hash[-1] == ' ' || hash[-1] == '\t'))
+			buf_addstr(ctx->err, "; a comment after a value starts with \";\" (with a blank before "
+					     "it), not \"#\": \"#\" starts a comment only at the start of a line");
 		goto fail;
+	}
 	buf_reset(ctx->err);
 	return 1;
 fail:
@@ -710,7 +785,8 @@ static int check_lines(const char *path, const char *p, const char *end, struct 
 			return -EINVAL;
 		}
 		if (n > FILE_MAX_LINE) {
-			buf_addf(err, "%s:%u: line longer than %d bytes", path, line, FILE_MAX_LINE);
+			buf_addf(err, "%s:%u: line of %zu bytes, too long: a line holds at most %d bytes "
+				 "besides its newline", path, line, n, FILE_MAX_LINE);
 			return -EINVAL;
 		}
 		for (i = 0; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
@@ -905,6 +981,62 @@ void config_done(struct config *c)
 	free(c->basic_auth_file);
 	free(c->config_file);
 	memset(c, 0, sizeof(*c));
+}
+
+/* What the running daemon cannot change without a restart: its socket and server (the address,
+ * TLS, the users, the health endpoints' access), the collector's /proc and the publisher's gzip
+ * level. */
+static bool needs_restart(const struct opt *o)
+{
+	static const char *const names[] = { "web.listen-address", "procfs", "tls-cert", "tls-key",
+					     "basic-auth-file", "web.health-open", "gzip-level" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(o->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool same_value(const struct config *a, const struct config *b, const struct opt *o)
+{
+	const void *x = (const char *)a + o->off, *y = (const char *)b + o->off;
+
+	switch (o->kind) {
+	case KIND_STRING:
+	case KIND_PATH:
+	case KIND_REGEX:
+	case KIND_ADDRESS: {
+		const char *p = *(char *const *)x, *q = *(char *const *)y;
+		return (!p && !q) || (p && q && strcmp(p, q) == 0);
+	}
+	case KIND_DURATION:
+	case KIND_SIZE:
+		return *(const uint64_t *)x == *(const uint64_t *)y;
+	case KIND_UINT:
+		return *(const unsigned *)x == *(const unsigned *)y;
+	case KIND_LEVEL:
+		return *(const int *)x == *(const int *)y;
+	case KIND_BOOL:
+	case KIND_FLAG:
+		return *(const bool *)x == *(const bool *)y;
+	case KIND_SMAPS:
+		return *(const enum smaps_mode *)x == *(const enum smaps_mode *)y;
+	}
+	return false;
+}
+
+void config_changes(const struct config *old, const struct config *next, struct buf *ret_changed,
+		    struct buf *ret_restart)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		struct buf *to = needs_restart(&opts[i]) ? ret_restart : ret_changed;
+
+		if (opts[i].cli_only || same_value(old, next, &opts[i]))
+			continue;
+		if (to->len)
+			buf_addstr(to, ", ");
+		buf_addstr(to, opts[i].name);
+	}
 }
 
 void config_usage(FILE *f, const char *argv0)

@@ -847,6 +847,133 @@ static void test_repeated_loads_are_independent(void **state)
 	buf_done(&err);
 }
 
+static void test_inline_hash_comment_is_explained(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct config c;
+	const char *path;
+
+	(void)state;
+	/* libinih hands over "5 # five" as the value: the message must say what to write */
+	path = write_text("hash.conf", "top = 5 # five\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: top: \"5 # five\"", "whole number",
+		     "a comment after a value starts with \";\"", "not \"#\"");
+	path = write_text("hash2.conf", "mapping_top = 1\ninterval = 20s\t# slower\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":2: interval:", "starts with \";\"");
+	/* a '#' inside a value is no comment and gets no such advice */
+	path = write_text("hash3.conf", "include = a#b(\n");
+	assert_int_equal(LOAD(&c, &err, "--config", path), -EINVAL);
+	assert_null(strstr(err.buf, "comment"));
+	/* what the advice says works */
+	path = write_text("semi.conf", "top = 5 ; five\n# a comment line\n");
+	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
+	assert_int_equal(c.top, 5);
+	config_done(&c);
+	buf_done(&err);
+}
+
+static void test_long_line_message_says_the_limit(void **state)
+{
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	struct config c;
+	const char *path;
+
+	(void)state;
+	buf_addstr(&text, "#");
+	while (text.len < 199)
+		buf_addch(&text, 'x');
+	buf_addch(&text, '\n');
+	path = write_text("long199.conf", text.buf);
+	/* the README and the man page say the same: at most 198 bytes besides the newline */
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: line of 199 bytes",
+		     "at most 198 bytes besides its newline");
+	buf_done(&text);
+	buf_done(&err);
+}
+
+static void test_credentials_directory_in_file_names(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct config c;
+	char want[PATH_MAX + 32];
+	const char *path, *old = getenv("CREDENTIALS_DIRECTORY");
+	char *saved = old ? strdup(old) : NULL;
+
+	(void)state;
+	write_text("users", "prom:$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234\n");
+	path = write_text("creds.conf", "basic_auth_file = ${CREDENTIALS_DIRECTORY}/users\n");
+	/* set, as systemd sets it for the service (or an operator for a check): resolved */
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", tmpdir, 1), 0);
+	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
+	snprintf(want, sizeof(want), "%s/users", tmpdir);
+	assert_string_equal(c.basic_auth_file, want);
+	config_done(&c);
+	/* the name must be there */
+	path = write_text("creds2.conf", "basic_auth_file = ${CREDENTIALS_DIRECTORY}/nothere\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: basic_auth_file:", "cannot read", "/nothere");
+	/* not set: said, with what to do */
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	path = write_text("creds.conf", "basic_auth_file = ${CREDENTIALS_DIRECTORY}/users\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: basic_auth_file:", "${CREDENTIALS_DIRECTORY}",
+		     "not set", "LoadCredential=");
+	/* only a whole leading ${CREDENTIALS_DIRECTORY}/ is expanded */
+	EXPECT_ERROR(LOAD(&c, &err, "--basic-auth-file", "/x${CREDENTIALS_DIRECTORY}/users"), &err,
+		     "cannot read \"/x${CREDENTIALS_DIRECTORY}/users\"");
+	/* a literal /run/credentials path of a service that is not running: the message says why */
+	EXPECT_ERROR(LOAD(&c, &err, "--tls-cert", "/run/credentials/procmem-exporter.service/tls.cert"), &err,
+		     "cannot read", "only while it runs", "${CREDENTIALS_DIRECTORY}/NAME");
+	if (saved)
+		setenv("CREDENTIALS_DIRECTORY", saved, 1);
+	free(saved);
+	buf_done(&err);
+}
+
+static void test_resolve_listen_address(void **state)
+{
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(config_resolve_listen_address(":9470", &err), 0);
+	assert_int_equal(config_resolve_listen_address("127.0.0.1:0", &err), 0);
+	assert_int_equal(config_resolve_listen_address("[::1]:9470", &err), 0);
+	assert_int_equal(config_resolve_listen_address("localhost:9470", &err), 0);
+	assert_int_equal(err.len, 0);
+	/* RFC 6761: .invalid never resolves */
+	assert_int_equal(config_resolve_listen_address("nowhere.invalid:9470", &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "cannot resolve \"nowhere.invalid\""));
+	buf_reset(&err);
+	assert_int_equal(config_resolve_listen_address("nocolon", &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "not an address"));
+	buf_done(&err);
+}
+
+static void test_changes_are_named_and_sorted_by_when_they_apply(void **state)
+{
+	struct buf err = BUF_INIT, now = BUF_INIT, later = BUF_INIT;
+	struct config a, b;
+
+	(void)state;
+	assert_int_equal(LOAD(&a, &err, "--interval", "15s", "--top", "100", "--include", "x.*"), 0);
+	assert_int_equal(LOAD(&b, &err, "--interval", "15s", "--top", "100", "--include", "x.*"), 0);
+	config_changes(&a, &b, &now, &later);
+	assert_string_equal(now.buf, "");
+	assert_string_equal(later.buf, "");
+	config_done(&b);
+
+	assert_int_equal(LOAD(&b, &err, "--interval", "5s", "--top", "20", "--include", "y.*", "--smaps", "rollup",
+			      "--web.listen-address", "127.0.0.1:1", "--gzip-level", "6", "--web.health-open", "true"),
+			 0);
+	config_changes(&a, &b, &now, &later);
+	/* in the table's order; the budget follows the interval (a third of it) */
+	assert_string_equal(now.buf, "interval, smaps, smaps-budget, include, top");
+	assert_string_equal(later.buf, "web.listen-address, web.health-open, gzip-level");
+	config_done(&a);
+	config_done(&b);
+	buf_done(&now);
+	buf_done(&later);
+	buf_done(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -872,6 +999,11 @@ int main(void)
 		cmocka_unit_test(test_stacked_repetitions_are_refused),
 		cmocka_unit_test(test_tls_cert_and_key_go_together),
 		cmocka_unit_test(test_repeated_loads_are_independent),
+		cmocka_unit_test(test_inline_hash_comment_is_explained),
+		cmocka_unit_test(test_long_line_message_says_the_limit),
+		cmocka_unit_test(test_credentials_directory_in_file_names),
+		cmocka_unit_test(test_resolve_listen_address),
+		cmocka_unit_test(test_changes_are_named_and_sorted_by_when_they_apply),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
