@@ -40,6 +40,10 @@ int auth_load(const char *path, struct auth **ret, struct buf *err);
 void auth_free(struct auth *a); /* accepts NULL */
 
 size_t auth_user_count(const struct auth *a);
+/* The users whose hash costs less than min_cost, appended to out as `"name" (cost N, line L)`
+ * separated by ", "; returns how many. */
+#define AUTH_MIN_COST 10 /* bcrypt's own default, what the README asks for */
+size_t auth_weak_users(const struct auth *a, unsigned min_cost, struct buf *out);
 /* Whether two files name the same users with the same hashes (in any order). */
 bool auth_same(const struct auth *a, const struct auth *b);
 

@@ -260,6 +260,23 @@ size_t auth_user_count(const struct auth *a)
 	return a->n;
 }
 
+size_t auth_weak_users(const struct auth *a, unsigned min_cost, struct buf *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->n; i++) {
+		const char *h = a->users[i].hash; /* checked by is_bcrypt(): "$2b$NN$..." */
+		unsigned cost = (unsigned)(h[4] - '0') * 10 + (unsigned)(h[5] - '0');
+
+		if (cost >= min_cost)
+			continue;
+		buf_addf(out, "%s\"%.*s\" (cost %u, line %u)", n ? ", " : "", (int)a->users[i].name_len,
+			 a->users[i].name, cost, a->users[i].line);
+		n++;
+	}
+	return n;
+}
+
 bool auth_same(const struct auth *a, const struct auth *b)
 {
 	if (!a || !b)

@@ -50,6 +50,27 @@ static int parse(const char *text, struct auth **a, unsigned *line, struct buf *
 	return auth_parse(text, strlen(text), a, line, err);
 }
 
+static void test_weak_users_are_named_with_cost_and_line(void **state)
+{
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	struct auth *a;
+	unsigned line;
+
+	(void)state;
+	/* cost 04 on lines 2 and 4, cost 12 on line 3 */
+	assert_int_equal(parse("# users\nprom:" H04 "\nops:" H12 "\nold:$2y$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234\n",
+			       &a, &line, &err), 0);
+	assert_int_equal(auth_weak_users(a, 10, &out), 2);
+	assert_string_equal(out.buf, "\"prom\" (cost 4, line 2), \"old\" (cost 4, line 4)");
+	buf_reset(&out);
+	assert_int_equal(auth_weak_users(a, 4, &out), 0); /* the bound is "under" */
+	assert_string_equal(out.buf, "");
+	assert_int_equal(auth_weak_users(a, 13, &out), 3);
+	auth_free(a);
+	buf_done(&out);
+	buf_done(&err);
+}
+
 static void test_users_file_takes_comments_blank_lines_crlf_and_trailing_space(void **state)
 {
 	struct buf err = BUF_INIT;
@@ -351,6 +372,7 @@ int main(void)
 {
 	const struct CMUnitTest parsing[] = {
 		cmocka_unit_test(test_users_file_takes_comments_blank_lines_crlf_and_trailing_space),
+		cmocka_unit_test(test_weak_users_are_named_with_cost_and_line),
 		cmocka_unit_test(test_users_file_refuses_bad_lines_with_line_and_reason),
 		cmocka_unit_test(test_users_file_names_are_compared_exactly),
 		cmocka_unit_test(test_header_decodes_basic_credentials),
