@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,6 +194,14 @@ static bool same_string(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+static void swap_ptr(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 /* What the server reads from files besides the configuration: the TLS certificate and key and
  * the basic auth users. Read at start-up, where a bad one is a bad configuration (exit 2), and
  * on a reload, where a bad one fails the reload like a bad configuration file does. */
@@ -228,6 +238,61 @@ static void secrets_done(struct secrets *s)
 	s->auth = NULL;
 }
 
+/* Whether this process has CAP_SYS_PTRACE in its effective set (capget(2): no libcap needed
+ * for one bit, and no /proc read outside the collector). */
+static bool have_ptrace_capability(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[CAP_SYS_PTRACE / 32].effective & (1u << (CAP_SYS_PTRACE % 32));
+}
+
+/* Says once, the first time smaps is refused, what is missing and what would fix it: an
+ * ordinary user gets EACCES on almost every process, and the counter alone explains nothing. */
+struct permission_warning {
+	bool said;
+	uint64_t before; /* permission errors counted before the cycle at hand */
+};
+
+static void warn_permission_once(struct permission_warning *w, const struct snapshot *s)
+{
+	uint64_t total = s->errors_total[COLLECT_ERR_PERMISSION], now = total - w->before;
+
+	w->before = total;
+	if (w->said || now == 0)
+		return;
+	w->said = true;
+	if (!have_ptrace_capability())
+		log_msg(LOG_WARNING, "permission denied reading the smaps, smaps_rollup and exe link of %llu of "
+				     "%zu processes: as uid %u without CAP_SYS_PTRACE this daemon may read only "
+				     "its own user's dumpable processes, so the others lack PSS, USS, quadrants "
+				     "and exe (their status figures are exported). Run it as root or with "
+				     "CAP_SYS_PTRACE (the systemd unit grants it: AmbientCapabilities=). Counted "
+				     "in procmem_collect_errors_total{reason=\"permission\"}; said once",
+			(unsigned long long)now, s->nprocs, (unsigned)geteuid());
+	else
+		log_msg(LOG_WARNING, "permission denied reading the smaps of %llu of %zu processes even with "
+				     "CAP_SYS_PTRACE: an LSM policy (AppArmor, SELinux) or another user namespace "
+				     "refuses it; they lack PSS, USS, quadrants and exe. Counted in "
+				     "procmem_collect_errors_total{reason=\"permission\"}; said once",
+			(unsigned long long)now, s->nprocs);
+}
+
+/* bcrypt under cost 10 is accepted (old hashes exist) but said, at start and at each reload. */
+static void warn_weak_hashes(const struct secrets *sec, const struct config *cfg)
+{
+	struct buf users = BUF_INIT;
+
+	if (sec->auth && auth_weak_users(sec->auth, AUTH_MIN_COST, &users) > 0)
+		log_msg(LOG_WARNING, "%s: bcrypt cost under %d, cheap to guess: %s; make new hashes with "
+				     "htpasswd -nbBC %d USER PASSWORD", cfg->basic_auth_file, AUTH_MIN_COST,
+			users.buf, AUTH_MIN_COST);
+	buf_done(&users);
+}
+
 /* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. `ready`:
  * whether READY=1 was sent already; a reload must not announce a daemon that has no cycle yet. */
 static void reload(struct config *cfg, const struct secrets *running, struct collector *col, int argc,
@@ -245,25 +310,40 @@ static void reload(struct config *cfg, const struct secrets *running, struct col
 		config_done(&next);
 	} else {
 		/* the server keeps what it started with (its socket, its TLS session keys, its
-		 * verifier's users): say so when the new files differ */
-		if (!same_string(next.listen_address, cfg->listen_address) ||
-		    !tls_pem_same(&next_secrets.tls, &running->tls) ||
-		    !auth_same(next_secrets.auth, running->auth) || next.health_open != cfg->health_open ||
-		    !same_string(next.procfs, cfg->procfs))
-			log_msg(LOG_WARNING, "changes to the listen address, TLS certificate or key, basic auth "
-					     "users, web.health-open and procfs take effect at the next restart");
+		 * verifier's users), the publisher its gzip level: name what changed, and what of
+		 * it waits for a restart (a file changed under the same name too) */
+		struct buf changed = BUF_INIT, restart = BUF_INIT;
+
+		config_changes(cfg, &next, &changed, &restart);
+		if (same_string(next.tls_cert, cfg->tls_cert) && same_string(next.tls_key, cfg->tls_key) &&
+		    !tls_pem_same(&next_secrets.tls, &running->tls))
+			buf_addf(&restart, "%sthe contents of tls-cert or tls-key", restart.len ? ", " : "");
+		if (same_string(next.basic_auth_file, cfg->basic_auth_file) &&
+		    !auth_same(next_secrets.auth, running->auth))
+			buf_addf(&restart, "%sthe users in basic-auth-file", restart.len ? ", " : "");
+		warn_weak_hashes(&next_secrets, &next);
 		secrets_done(&next_secrets);
-		/* what the running server and collector were built with stays */
-		free(next.listen_address);
-		next.listen_address = cfg->listen_address;
-		cfg->listen_address = NULL;
-		free(next.procfs);
-		next.procfs = cfg->procfs;
-		cfg->procfs = NULL;
+		/* what the running server, collector and publisher were built with stays, so that
+		 * the next reload compares with what runs */
+		swap_ptr(&next.listen_address, &cfg->listen_address);
+		swap_ptr(&next.procfs, &cfg->procfs);
+		swap_ptr(&next.tls_cert, &cfg->tls_cert);
+		swap_ptr(&next.tls_key, &cfg->tls_key);
+		swap_ptr(&next.basic_auth_file, &cfg->basic_auth_file);
+		next.health_open = cfg->health_open;
+		next.gzip_level = cfg->gzip_level;
 		config_done(cfg);
 		*cfg = next;
 		collector_clear_caches(col);
-		log_msg(LOG_INFO, "configuration reloaded");
+		if (buf_failed(&changed) || buf_failed(&restart))
+			log_msg(LOG_INFO, "configuration reloaded");
+		else
+			log_msg(LOG_INFO, "configuration reloaded: %s%s", changed.len ? "changed " : "nothing "
+				"changed that applies now", changed.buf);
+		if (restart.len)
+			log_msg(LOG_WARNING, "reload: changes to %s take effect at the next restart", restart.buf);
+		buf_done(&changed);
+		buf_done(&restart);
 	}
 	buf_done(&err);
 	if (ready)
@@ -306,6 +386,7 @@ static int run_once(struct config *cfg, struct collector *col)
 		log_errno(LOG_ERR, r, "collection failed");
 		return 1;
 	}
+	warn_permission_once(&(struct permission_warning){ false, 0 }, s);
 	{
 		struct rusage ru;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -364,6 +445,7 @@ static int run_daemon(struct config *cfg, const struct secrets *sec, struct coll
 	struct publisher *pub = NULL;
 	struct http_server *http = NULL;
 	struct watchdog wd = { notify_watchdog_ns() / 2, mono_ns() };
+	struct permission_warning perm = { false, 0 };
 	sigset_t unblocked;
 	bool ready = false;
 	uint64_t next;
@@ -421,6 +503,7 @@ static int run_daemon(struct config *cfg, const struct secrets *sec, struct coll
 			log_errno(LOG_WARNING, r, "collection cycle failed; serving the previous one");
 		} else {
 			report_status(s);
+			warn_permission_once(&perm, s);
 			r = publisher_publish(pub, s);
 			if (r < 0)
 				log_errno(LOG_WARNING, r, "publishing the cycle failed");
@@ -481,6 +564,10 @@ int main(int argc, char **argv)
 	/* --once serves nothing: it needs neither certificate nor users */
 	if (r >= 0 && !cfg.help && !cfg.version && !cfg.once) {
 		r = secrets_load(&cfg, &sec, &err);
+		/* --check-config resolves the address too, which a start would find out with exit 1;
+		 * a start does not: a name server down at boot is a failure to retry, not bad input */
+		if (r >= 0 && cfg.check_config && (r = config_resolve_listen_address(cfg.listen_address, &err)) < 0)
+			secrets_done(&sec);
 		if (r < 0)
 			config_done(&cfg);
 	}
@@ -505,6 +592,8 @@ int main(int argc, char **argv)
 		config_done(&cfg);
 		return 0;
 	}
+	if (!cfg.once)
+		warn_weak_hashes(&sec, &cfg);
 	if (cfg.check_config) {
 		printf("%s: configuration OK\n", progname);
 		secrets_done(&sec);

@@ -4,8 +4,10 @@ duration, a bad size suffix, a bad regex, a bad boolean, an unreadable certifica
 unreadable users file, and users files that are malformed (no ':', a non-bcrypt hash, a user
 twice, no users) each make the daemon exit with code 2 before it serves, with a message that
 names the file, the line and the reason. At SIGHUP: the same faults are logged as a failed reload
-and the daemon keeps serving with the configuration it had; a changed users file is logged as
-taking effect at the next restart."""
+and the daemon keeps serving with the configuration it had; a good reload names what changed, and
+a changed users file or gzip level is logged as taking effect at the next restart.
+--check-config also resolves the listen address (exit 2 for a name that does not resolve, where a
+start fails with 1); bcrypt hashes under cost 10 are accepted with a warning naming the users."""
 import os
 import signal
 import subprocess
@@ -78,6 +80,35 @@ for what, text, named, line, reason in cases:
     c = subprocess.run([BIN, "--config", conf, "--check-config"], capture_output=True, text=True, timeout=60)
     t.eq(c.returncode, 2, f"{what}: --check-config exits 2 too")
 
+# --check-config resolves the listen address; a start with it fails at runtime (exit 1, which
+# systemd's Restart= retries: a name server may come up later), --check-config says 2
+write(conf, GOOD + "web_listen_address = nowhere.invalid:9470\n")
+c = subprocess.run([BIN, "--config", conf, "--check-config"], capture_output=True, text=True, timeout=60)
+t.eq(c.returncode, 2, "--check-config with a listen address that does not resolve: exit 2")
+t.ok('cannot resolve "nowhere.invalid"' in c.stderr and "configuration OK" not in c.stdout,
+     f"and says which name ({c.stderr.strip()!r})")
+p = subprocess.run([BIN, "--config", conf], capture_output=True, text=True, timeout=60)
+t.eq(p.returncode, 1, "a start with it fails with exit 1, a runtime failure")
+write(conf, GOOD + "web_listen_address = localhost:0\n")
+c = subprocess.run([BIN, "--config", conf, "--check-config"], capture_output=True, text=True, timeout=60)
+t.eq((c.returncode, c.stdout.strip()), (0, "procmem_exporter: configuration OK"), "localhost:0 resolves: OK")
+
+# bcrypt under cost 10: accepted, with a warning naming the users and their lines
+weak = os.path.join(d, "users-weak")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import crypt
+    strong_hash = crypt.crypt("pw", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2 ** 10))
+write(weak, f"strong:{strong_hash}\nweak:{bcrypt('pw')}\n")
+write(conf, GOOD + f"basic_auth_file = {weak}\n")
+c = subprocess.run([BIN, "--config", conf, "--check-config"], capture_output=True, text=True, timeout=60)
+t.eq(c.returncode, 0, "a users file with a cost-4 hash passes --check-config")
+t.ok(f'{weak}: bcrypt cost under 10' in c.stderr and '"weak" (cost 4, line 2)' in c.stderr
+     and '"strong"' not in c.stderr, f"with a warning naming the weak user only ({c.stderr.strip()!r})")
+write(weak, f"strong:{strong_hash}\n")
+c = subprocess.run([BIN, "--config", conf, "--check-config"], capture_output=True, text=True, timeout=60)
+t.eq((c.returncode, c.stderr), (0, ""), "cost 10: no warning")
+
 # SIGHUP with each fault: logged, the running configuration kept, still serving
 write(conf, GOOD + f"basic_auth_file = {users}\nweb_health_open = true\n")
 daemon = Daemon("--config", conf)
@@ -106,12 +137,33 @@ for what, text, named, line, reason in cases:
     t.eq(daemon.get("/metrics").status, 401, f"after SIGHUP with {what}: /metrics still wants credentials")
 t.ok(daemon.proc.poll() is None, "the daemon survived every bad reload")
 
+# a good reload names what changed; what waits for a restart is said apart
+write(conf, GOOD.replace("interval = 1h", "interval = 2h") + f"basic_auth_file = {users}\nweb_health_open = true\n"
+      "top = 7\n")
+new = reload_and_wait("configuration reloaded")
+t.ok("configuration reloaded: changed interval, smaps-budget, top" in new and "next restart" not in new,
+     f"a reload names the options it changed ({new.strip()!r})")
+new = reload_and_wait("configuration reloaded")
+t.ok("configuration reloaded: nothing changed" in new, f"and says when nothing did ({new.strip()!r})")
+
 # a good reload with another users file: the running server keeps its users, and says so
 other = os.path.join(d, "users-other")
 write(other, f"someone:{bcrypt('else')}\n")
-write(conf, GOOD + f"basic_auth_file = {other}\nweb_health_open = true\n")
+write(conf, GOOD + f"basic_auth_file = {other}\nweb_health_open = true\ngzip_level = 5\n")
 new = reload_and_wait("next restart")
-t.ok("reload failed" not in new and "basic auth users" in new and "next restart" in new,
-     f"a reload with a new users file says it takes effect at the next restart ({new.strip()!r})")
+t.ok("reload failed" not in new and "changes to basic-auth-file, gzip-level take effect at the next restart" in new
+     and "changed interval, smaps-budget, top" in new,
+     f"a reload with a new users file and gzip level says they take effect at the next restart ({new.strip()!r})")
+t.ok('bcrypt cost under 10, cheap to guess: "someone" (cost 4, line 1)' in new, "and warns of the new file's weak hash")
+new = reload_and_wait("next restart")
+t.ok("changes to basic-auth-file, gzip-level take effect at the next restart" in new,
+     f"said again at the next reload: the running daemon still has the old ones ({new.strip()!r})")
+# the running users file itself rewritten: the contents are compared too
+write(users, f"anyone:{bcrypt('else')}\n")
+write(conf, GOOD + f"basic_auth_file = {users}\nweb_health_open = true\n")
+new = reload_and_wait("next restart")
+t.ok("configuration reloaded: nothing changed that applies now" in new
+     and "changes to the users in basic-auth-file take effect at the next restart" in new,
+     f"new users under the same file name are said too ({new.strip()!r})")
 t.eq(daemon.stop(), 0, "the daemon stops cleanly")
 t.done()
