@@ -5,12 +5,13 @@
 #   make check      install missing test dependencies, run every test
 #   make bench      benchmarks (README, "Performance"; BENCH=quick for a short run)
 #   make fuzz       run every fuzzer for FUZZ_SECONDS each
-#   make install    install binary, units, config, man page (DESTDIR, PREFIX honoured)
+#   make install    install binary, units, config, man page, README (DESTDIR, PREFIX honoured)
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/procmem-exporter
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
@@ -200,16 +201,19 @@ MANPAGE := man/procmem_exporter.8
 CONF    := config/procmem-exporter.conf
 # sed script: default paths in the tree -> installed paths
 SUBST   := -e 's|/usr/local/bin/procmem_exporter|$(BINDIR)/procmem_exporter|g' \
-	-e 's|/etc/procmem-exporter\.conf|$(SYSCONFDIR)/procmem-exporter.conf|g'
+	-e 's|/etc/procmem-exporter\.conf|$(SYSCONFDIR)/procmem-exporter.conf|g' \
+	-e 's|/usr/local/share/doc/procmem-exporter|$(DOCDIR)|g'
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BUILD)/procmem_exporter $(DESTDIR)$(BINDIR)/procmem_exporter
 	for f in $(UNITS); do \
 		sed $(SUBST) $$f >$(DESTDIR)$(UNITDIR)/$${f##*/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
 	done
 	sed $(SUBST) $(MANPAGE) >$(DESTDIR)$(MANDIR)/man8/procmem_exporter.8
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/procmem_exporter.8
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf ]; then \
 		echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf"; \
 	else \
@@ -218,9 +222,13 @@ install: all
 	fi
 
 # The configuration goes only while it is the one install put there: an edited one is kept.
+# The directories install made for the man page and the README go when nothing else is in them.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/procmem_exporter $(DESTDIR)$(MANDIR)/man8/procmem_exporter.8
-	rm -f $(UNITS:systemd/%=$(DESTDIR)$(UNITDIR)/%)
+	rm -f $(UNITS:systemd/%=$(DESTDIR)$(UNITDIR)/%) $(DESTDIR)$(DOCDIR)/README.md
+	@for d in $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR); do \
+		if [ -d $$d ] && [ -z "$$(ls -A $$d)" ]; then echo "rmdir $$d"; rmdir $$d; fi; \
+	done
 	@c=$(DESTDIR)$(SYSCONFDIR)/procmem-exporter.conf; \
 	if [ -e $$c ] && cmp -s $(CONF) $$c; then \
 		echo "rm -f $$c"; rm -f $$c; \
