@@ -393,15 +393,15 @@ def overview():
         "procmem_process_info. Click a pid or comm for its own dashboard." + PER_PROCESS_NOTE,
         targets(
             (f"topk(20, procmem_process_pss_bytes{{{P}}})", ""),
-            (f"procmem_process_uss_bytes{{{P}}} and on (pid, comm) "
+            (f"procmem_process_uss_bytes{{{P}}} and on (job, instance, pid, comm) "
              f"topk(20, procmem_process_pss_bytes{{{P}}})", ""),
-            (f"procmem_process_resident_bytes{{{P}}} and on (pid, comm) "
+            (f"procmem_process_resident_bytes{{{P}}} and on (job, instance, pid, comm) "
              f"topk(20, procmem_process_pss_bytes{{{P}}})", ""),
-            (f"procmem_process_shared_bytes{{{P}}} and on (pid, comm) "
+            (f"procmem_process_shared_bytes{{{P}}} and on (job, instance, pid, comm) "
              f"topk(20, procmem_process_pss_bytes{{{P}}})", ""),
-            (f"procmem_process_swap_bytes{{{P}}} and on (pid, comm) "
+            (f"procmem_process_swap_bytes{{{P}}} and on (job, instance, pid, comm) "
              f"topk(20, procmem_process_pss_bytes{{{P}}})", ""),
-            (f"procmem_process_info{{{P}}} and on (pid, comm) "
+            (f"procmem_process_info{{{P}}} and on (job, instance, pid, comm) "
              f"topk(20, procmem_process_pss_bytes{{{P}}})", ""),
             instant=True, fmt="table"),
         {"Value #A": "PSS", "Value #B": "USS", "Value #C": "RSS", "Value #D": "SHR",
@@ -436,7 +436,7 @@ def overview():
         "PSS (Pss in /proc/PID/smaps_rollup) of the 10 processes with most PSS at the end of the "
         "time range, over the whole range. A restarted process is a new pid and a new line. "
         + PER_PROCESS_NOTE,
-        targets((f"procmem_process_pss_bytes{{{P}}} and on (pid, comm) "
+        targets((f"procmem_process_pss_bytes{{{P}}} and on (job, instance, pid, comm) "
                  f"topk(10, procmem_process_pss_bytes{{{P}}} @ end())", "{{comm}} [{{pid}}]"))),
         12, 10)
     L.add(bargauge(
@@ -480,7 +480,7 @@ def overview():
         "PSS (Pss in smaps_rollup) over time of the 5 processes whose PSS rose fastest over the "
         "time range (least-squares slope, as in the panel above). A leak is a line that keeps "
         "climbing; a cache levels off." + PER_PROCESS_NOTE,
-        targets((f"procmem_process_pss_bytes{{{P}}} and on (pid, comm) "
+        targets((f"procmem_process_pss_bytes{{{P}}} and on (job, instance, pid, comm) "
                  f"topk(5, deriv(procmem_process_pss_bytes{{{P}}}[$__range] @ end()))",
                  "{{comm}} [{{pid}}]"))), 12, 9)
     L.add(timeseries(
@@ -491,7 +491,7 @@ def overview():
         "ProcmemProcessMemoryGrowing does the same per process. Reads the recorded series "
         "comm:procmem_process_pss_bytes:deriv1h: needs the recording rules of "
         "config/procmem.rules.yml." + PER_PROCESS_NOTE,
-        targets((f"comm:procmem_process_pss_bytes:deriv1h{{{P}}} and on (comm) "
+        targets((f"comm:procmem_process_pss_bytes:deriv1h{{{P}}} and on (job, instance, comm) "
                  f"topk(5, comm:procmem_process_pss_bytes:deriv1h{{{P}}} @ end())",
                  "{{comm}}")),
         unit="binBps", min0=False), 12, 9)
@@ -510,7 +510,7 @@ def overview():
         "a machine without systemd), for the 15 units with most PSS at the end of the range. "
         "Unlike the cgroup's memory.current this excludes page cache and kernel memory the unit "
         "caused, and counts shared pages by share.",
-        targets((f'label_replace(procmem_unit_pss_bytes{{{S}}} and on (unit) '
+        targets((f'label_replace(procmem_unit_pss_bytes{{{S}}} and on (job, instance, unit) '
                  f'topk(15, procmem_unit_pss_bytes{{{S}}} @ end()), '
                  f'"unit", "(no unit)", "unit", "")', "{{unit}}")), stack=True), 12, 9)
     L.add(table(
@@ -534,14 +534,14 @@ def overview():
         "read, for the 20 units with most PSS: Processes, PSS (Pss of smaps_rollup: real use), "
         "USS (Private_Clean + Private_Dirty of smaps_rollup), RSS (VmRSS of status: shared "
         "pages once per process) and Swap (VmSwap of status).",
-        targets((f"procmem_unit_processes{{{S}}} and on (unit) "
+        targets((f"procmem_unit_processes{{{S}}} and on (job, instance, unit) "
                  f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
                 (f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                (f"procmem_unit_uss_bytes{{{S}}} and on (unit) "
+                (f"procmem_unit_uss_bytes{{{S}}} and on (job, instance, unit) "
                  f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                (f"procmem_unit_resident_bytes{{{S}}} and on (unit) "
+                (f"procmem_unit_resident_bytes{{{S}}} and on (job, instance, unit) "
                  f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                (f"procmem_unit_swap_bytes{{{S}}} and on (unit) "
+                (f"procmem_unit_swap_bytes{{{S}}} and on (job, instance, unit) "
                  f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
                 instant=True, fmt="table"),
         {"unit": "Unit", "Value #A": "Processes", "Value #B": "PSS", "Value #C": "USS",
