@@ -143,4 +143,12 @@ for pid in pt["load_pids"]:
     except OSError:
         pass
 t.eq(left, [], "none of the load's processes is left running")
+# what `make bench` writes where it writes it (bench/results) leaves `git status` clean
+if shutil.which("git") and os.path.exists(os.path.join(ROOT, ".git")):
+    new = os.path.join("bench", "results", "bench-20991231-235959")
+    ign = subprocess.run(["git", "-C", ROOT, "check-ignore", new + ".json", new + ".csv"],
+                         capture_output=True, text=True)
+    t.eq(ign.stdout.split(), [new + ".json", new + ".csv"], "a new run's JSON and CSV in bench/results are ignored by git")
+    tracked = subprocess.run(["git", "-C", ROOT, "ls-files", "bench/results"], capture_output=True, text=True)
+    t.ok(tracked.stdout.strip() != "", f"the published runs stay tracked ({tracked.stdout.split()})")
 t.done()
