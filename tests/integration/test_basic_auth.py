@@ -18,7 +18,7 @@ import threading
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procmem import Daemon, Test, parse, sample_value, skip, tempdir  # noqa: E402
+from procmem import ROOT, Daemon, Test, parse, sample_value, skip, tempdir  # noqa: E402
 
 
 def bcrypt(password, cost=4):
@@ -150,4 +150,10 @@ daemon = Daemon("--interval", "1h", "--smaps", "off")
 HOST, PORT = daemon.addr.rsplit(":", 1)
 t.eq(get("/metrics")[0], 200, "without --basic-auth-file, /metrics needs no credentials")
 daemon.stop()
+# what the documents quote is what the daemon sends (README, DESIGN.md, the man page)
+sent = 'WWW-Authenticate: Basic realm="procmem_exporter", charset="UTF-8"'
+for doc in ("README.md", "DESIGN.md", "man/procmem_exporter.8"):
+    with open(os.path.join(ROOT, doc)) as f:
+        text = " ".join(f.read().replace("\\(dq", '"').split())
+    t.ok(sent in text, f"{doc} quotes the header as sent: {sent}")
 t.done()

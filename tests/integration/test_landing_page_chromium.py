@@ -41,7 +41,9 @@ def chromium(*args, timeout=180):
                           "--disable-background-networking", "--disable-component-update",
                           "--disable-sync", "--no-first-run", "--disable-extensions",
                           "--enable-logging=stderr", "--v=0", f"--user-data-dir={profile}", *args],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                         # its crash handler writes under $XDG_CONFIG_HOME whatever the profile
+                         env=dict(os.environ, HOME=profile, XDG_CONFIG_HOME=profile, XDG_CACHE_HOME=profile))
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
