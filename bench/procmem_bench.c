@@ -18,7 +18,8 @@
  * anyway), so the floor does no work that is not the kernel's. Our cycle is collector_cycle()
  * of build/libprocmem.a, as the daemon calls it, followed by snapshot_free().
  *
- * --render also times expo_render() of a full-mode snapshot in both formats, and
+ * --render also times expo_render() of a full-mode snapshot in both formats, page_render() of
+ * the landing page and the /top table, and
  * gz_deflate_body() of the text rendering at every gzip level (size and CPU, best of
  * --render-reps), once per --tops selection (default "100,0": the default --top, and every
  * process).
@@ -44,6 +45,7 @@
 #include "collect.h"
 #include "expo.h"
 #include "gz.h"
+#include "page.h"
 #include "procfs.h"
 #include "snapshot.h"
 
@@ -326,6 +328,27 @@ static int run_render(struct collector *c, unsigned reps, unsigned top, bool fir
 		}
 		printf(", \"%s\": {\"bytes\": %zu, \"cpu_ns\": %llu}", f == EXPO_TEXT ? "text" : "openmetrics",
 		       out[f].len, (unsigned long long)best);
+	}
+	/* the pages for people (/ and /top), rendered once per cycle once asked for */
+	for (f = 0; f < PAGE_KIND_COUNT; f++) {
+		struct page_info info = { "bench", "host" };
+		uint64_t best = UINT64_MAX;
+		size_t at, len = 0;
+
+		for (i = 0; i < reps; i++) {
+			struct meter m;
+			struct sample x;
+
+			buf_reset(&z);
+			meter_start(&m);
+			page_render(s, &info, (enum page_kind)f, &z, &at);
+			x = meter_stop(&m);
+			if (x.cpu_ns < best)
+				best = x.cpu_ns;
+			len = z.len;
+		}
+		printf(", \"%s\": {\"bytes\": %zu, \"cpu_ns\": %llu}", f == PAGE_HTML ? "page_html" : "page_text",
+		       len, (unsigned long long)best);
 	}
 	printf(", \"gzip\": [");
 	for (level = 1; level <= 9; level++) {

@@ -130,10 +130,10 @@ def daemon():
                 ("/metrics", {"Accept": "application/openmetrics-text"}, "GET"),
                 ("/metrics", {"Accept": "application/openmetrics-text", "Accept-Encoding": "gzip"}, "GET"),
                 ("/metrics", None, "HEAD"),
-                ("/", None, "GET"), ("/-/healthy", None, "GET"), ("/-/ready", None, "GET"),
-                ("/nothing", None, "GET"), ("/metrics", None, "POST")]:
+                ("/", None, "GET"), ("/top", None, "GET"), ("/-/healthy", None, "GET"),
+                ("/-/ready", None, "GET"), ("/nothing", None, "GET"), ("/metrics", None, "POST")]:
             statuses.append(get(path, headers, method).status)
-        want = [200, 200, 200, 200, 200, 200, 200, 200, 404, 405]
+        want = [200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 405]
         if statuses != want:
             failures.append(f"daemon under valgrind answered {statuses}, want {want}")
         n = cycles()
