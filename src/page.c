@@ -342,14 +342,15 @@ static void html_processes(const struct snapshot *s, struct buf *out)
 				"skipped for its size or the cycle's time budget); it ranks by its RSS.</p>\n");
 }
 
-static void cycle_facts(const struct snapshot *s, struct buf *out)
+/* `sep` between the two facts: "; " in a paragraph, a line break in a terminal's 80 columns */
+static void cycle_facts(const struct snapshot *s, const char *sep, struct buf *out)
 {
 	const uint64_t *e = s->errors_total;
 
-	buf_addf(out, "cycle %llu took %llu ms and read %zu processes (%llu kernel threads apart), smaps %s; "
+	buf_addf(out, "cycle %llu took %llu ms and read %zu processes (%llu kernel threads apart), smaps %s%s"
 		      "not read in full since start: %llu vanished, %llu permission, %llu parse, %llu skipped",
 		 (unsigned long long)s->cycles_total, (unsigned long long)((s->duration_ns + 500000u) / 1000000u),
-		 s->nprocs, (unsigned long long)s->kernel_threads, smaps_mode_name(s->mode),
+		 s->nprocs, (unsigned long long)s->kernel_threads, smaps_mode_name(s->mode), sep,
 		 (unsigned long long)e[COLLECT_ERR_VANISHED], (unsigned long long)e[COLLECT_ERR_PERMISSION],
 		 (unsigned long long)e[COLLECT_ERR_PARSE],
 		 (unsigned long long)(e[COLLECT_ERR_SKIPPED_LARGE] + e[COLLECT_ERR_SKIPPED_BUDGET]));
@@ -383,7 +384,7 @@ static void render_html(const struct snapshot *s, const struct page_info *info, 
 	buf_addstr(out, "</time>, <span class=\"age\">");
 	*ret_age_at = out->len;
 	buf_addstr(out, "</span>: ");
-	cycle_facts(s, out);
+	cycle_facts(s, "; ", out);
 	buf_addstr(out, ".</p>\n");
 	html_machine(s, out);
 	html_processes(s, out);
@@ -569,7 +570,7 @@ static void render_text(const struct snapshot *s, const struct page_info *info, 
 	buf_addstr(out, ", ");
 	*ret_age_at = out->len;
 	buf_addstr(out, "\n");
-	cycle_facts(s, out);
+	cycle_facts(s, ";\n", out);
 	buf_addstr(out, ".\n");
 	text_machine(s, out);
 	text_processes(s, out);
