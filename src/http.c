@@ -169,6 +169,26 @@ static void metrics_resp_free(void *cls)
 	free(m);
 }
 
+/* A response's holder with the current publication acquired; NULL with *ret the answer when
+ * there is none yet (503) or no memory. */
+static struct metrics_resp *metrics_resp_new(struct http_server *s, struct MHD_Connection *c,
+					     enum MHD_Result *ret)
+{
+	struct metrics_resp *m = calloc(1, sizeof(*m));
+
+	*ret = MHD_NO;
+	if (!m)
+		return NULL;
+	buf_init(&m->extra);
+	m->pub = publisher_acquire(s->pub);
+	if (!m->pub) {
+		metrics_resp_free(m);
+		*ret = reply_text(s, c, 503, "No collection cycle has completed yet.\n");
+		return NULL;
+	}
+	return m;
+}
+
 static uint64_t cpu_us(void)
 {
 	struct rusage ru;
@@ -201,16 +221,11 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	struct rendering body;
 	struct MHD_IoVec iov[3];
 	unsigned n = 0;
+	enum MHD_Result ret;
 
-	m = calloc(1, sizeof(*m));
+	m = metrics_resp_new(s, c, &ret);
 	if (!m)
-		return MHD_NO;
-	buf_init(&m->extra);
-	m->pub = publisher_acquire(s->pub);
-	if (!m->pub) {
-		metrics_resp_free(m);
-		return reply_text(s, c, 503, "No collection cycle has completed yet.\n");
-	}
+		return ret;
 	if (publication_body(m->pub, f, gzip, &body) < 0) {
 		metrics_resp_free(m);
 		return reply_text(s, c, 500, "Rendering the exposition failed (out of memory).\n");
@@ -263,15 +278,11 @@ static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *
 	uint64_t now, ts;
 	struct timespec rt;
 
-	m = calloc(1, sizeof(*m));
+	enum MHD_Result ret;
+
+	m = metrics_resp_new(s, c, &ret);
 	if (!m)
-		return MHD_NO;
-	buf_init(&m->extra);
-	m->pub = publisher_acquire(s->pub);
-	if (!m->pub) {
-		metrics_resp_free(m);
-		return reply_text(s, c, 503, "No collection cycle has completed yet: try again in a few seconds.\n");
-	}
+		return ret;
 	if (publication_page(m->pub, k, &page, &age_at) < 0) {
 		metrics_resp_free(m);
 		return reply_text(s, c, 500, "Rendering the page failed (out of memory).\n");

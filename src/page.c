@@ -244,6 +244,24 @@ static void html_bar(struct buf *out, const char *cls, const uint64_t v[QUADRANT
 	buf_addstr(out, "</svg>");
 }
 
+/* "Over every process read: PSS ..., USS ..., swap ..." (what the mode read of them) */
+static void totals_line(const struct snapshot *s, enum page_kind k, struct buf *out)
+{
+	void (*size)(struct buf *, uint64_t) = k == PAGE_HTML ? html_size : page_size;
+
+	buf_addstr(out, "Over every process read:");
+	if (s->have_pss_total) {
+		buf_addstr(out, " PSS ");
+		size(out, s->pss_total);
+	}
+	if (s->have_uss_total) {
+		buf_addstr(out, ", USS ");
+		size(out, s->uss_total);
+	}
+	buf_addstr(out, s->have_pss_total ? ", swap " : " swap ");
+	size(out, s->swap_total);
+}
+
 static void html_machine(const struct snapshot *s, struct buf *out)
 {
 	uint64_t rss[QUADRANT_COUNT], pss[QUADRANT_COUNT];
@@ -280,17 +298,8 @@ static void html_machine(const struct snapshot *s, struct buf *out)
 		}
 		buf_addstr(out, "</tbody>\n</table>\n");
 	}
-	buf_addstr(out, "<p>Over every process read:");
-	if (s->have_pss_total) {
-		buf_addstr(out, " PSS ");
-		html_size(out, s->pss_total);
-	}
-	if (s->have_uss_total) {
-		buf_addstr(out, ", USS ");
-		html_size(out, s->uss_total);
-	}
-	buf_addstr(out, s->have_pss_total ? ", swap " : " swap ");
-	html_size(out, s->swap_total);
+	buf_addstr(out, "<p>");
+	totals_line(s, PAGE_HTML, out);
 	buf_addstr(out, ".</p>\n");
 }
 
@@ -515,17 +524,7 @@ static void text_machine(const struct snapshot *s, struct buf *out)
 	unsigned __int128 rss_sum = 0, pss_sum = 0;
 	int q;
 
-	buf_addstr(out, "Over every process read:");
-	if (s->have_pss_total) {
-		buf_addstr(out, " PSS ");
-		page_size(out, s->pss_total);
-	}
-	if (s->have_uss_total) {
-		buf_addstr(out, ", USS ");
-		page_size(out, s->uss_total);
-	}
-	buf_addstr(out, s->have_pss_total ? ", swap " : " swap ");
-	page_size(out, s->swap_total);
+	totals_line(s, PAGE_TEXT, out);
 	buf_addstr(out, "\n");
 	if (!s->have_quad_total) {
 		buf_addf(out, "(the four quadrants need --smaps full; this exporter runs --smaps %s)\n\n",

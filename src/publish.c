@@ -202,16 +202,27 @@ uint64_t publisher_last_ns(struct publisher *p)
 	return t;
 }
 
-int publication_body(struct publication *pub, enum expo_format f, bool gzip, struct rendering *ret)
+/* Variant i, rendered if it was not yet, and wanted from now on (see publish.h). */
+static int wanted_variant(struct publication *pub, int i, const struct variant **ret)
 {
-	int i = (int)f * 2 + (gzip ? 1 : 0), r;
-	struct variant *v = &pub->v[i];
+	int r;
 
-	assert(pub && ret && (unsigned)f < EXPO_FORMAT_COUNT);
 	atomic_fetch_or(&pub->owner->wanted, 1u << i);
 	pthread_mutex_lock(&pub->lock);
 	r = render_variant(pub, i);
 	pthread_mutex_unlock(&pub->lock);
+	if (r >= 0)
+		*ret = &pub->v[i];
+	return r;
+}
+
+int publication_body(struct publication *pub, enum expo_format f, bool gzip, struct rendering *ret)
+{
+	const struct variant *v;
+	int r;
+
+	assert(pub && ret && (unsigned)f < EXPO_FORMAT_COUNT);
+	r = wanted_variant(pub, (int)f * 2 + (gzip ? 1 : 0), &v);
 	if (r < 0)
 		return r;
 	*ret = (struct rendering){ v->data.buf, v->data.len, v->crc, v->raw_len };
@@ -220,14 +231,11 @@ int publication_body(struct publication *pub, enum expo_format f, bool gzip, str
 
 int publication_page(struct publication *pub, enum page_kind k, struct rendering *ret, size_t *ret_age_at)
 {
-	int i = EXPO_VARIANTS + (int)k, r;
-	struct variant *v = &pub->v[i];
+	const struct variant *v;
+	int r;
 
 	assert(pub && ret && ret_age_at && (unsigned)k < PAGE_KIND_COUNT);
-	atomic_fetch_or(&pub->owner->wanted, 1u << i);
-	pthread_mutex_lock(&pub->lock);
-	r = render_variant(pub, i);
-	pthread_mutex_unlock(&pub->lock);
+	r = wanted_variant(pub, EXPO_VARIANTS + (int)k, &v);
 	if (r < 0)
 		return r;
 	*ret = (struct rendering){ v->data.buf, v->data.len, 0, v->data.len };

@@ -443,6 +443,17 @@ static size_t cp_len(const char *s, size_t len)
 	return n;
 }
 
+/* p moved n code points on, not past end */
+static const char *skip_cps(const char *p, const char *end, size_t n)
+{
+	for (; p < end && n > 0; n--) {
+		p++;
+		while (p < end && ((unsigned char)*p & 0xC0) == 0x80)
+			p++;
+	}
+	return p;
+}
+
 static void test_text_table_aligns_columns_in_code_points(void **state)
 {
 	struct snapshot *s = build(SMAPS_FULL);
@@ -472,28 +483,12 @@ static void test_text_table_aligns_columns_in_code_points(void **state)
 		assert_non_null(eol);
 		rows++;
 		/* the figure before " " at RSS's end: cut the line at RSS's end in code points */
-		{
-			size_t cps_seen = 0;
-			const char *q = line;
-			while (q < eol && cps_seen < rss_end) {
-				q += 1;
-				while (q < eol && ((unsigned char)*q & 0xC0) == 0x80)
-					q++;
-				cps_seen++;
-			}
-			assert_true(q == eol || *q == ' ');
-			assert_true(q[-1] != ' '); /* a figure ends exactly there */
-		}
+		const char *q = skip_cps(line, eol, rss_end);
+		assert_true(q == eol || *q == ' ');
+		assert_true(q[-1] != ' '); /* a figure ends exactly there */
 		/* the unit starts at unit_at (or is absent) */
 		if (cp_len(line, (size_t)(eol - line)) > unit_at) {
-			size_t cps_seen = 0;
-			const char *q = line;
-			while (cps_seen < unit_at) {
-				q += 1;
-				while (((unsigned char)*q & 0xC0) == 0x80)
-					q++;
-				cps_seen++;
-			}
+			q = skip_cps(line, eol, unit_at);
 			assert_true(q[-1] == ' ' && q[0] != ' ');
 		}
 		assert_true(eol[-1] != ' '); /* no trailing blanks */
