@@ -277,7 +277,6 @@ static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *
 	size_t age_at;
 	uint64_t now, ts;
 	struct timespec rt;
-
 	enum MHD_Result ret;
 
 	m = metrics_resp_new(s, c, &ret);
