@@ -39,6 +39,18 @@ int auth_parse(const char *text, size_t len, struct auth **ret, unsigned *ret_li
 int auth_load(const char *path, struct auth **ret, struct buf *err);
 void auth_free(struct auth *a); /* accepts NULL */
 
+/* Building a set of users one by one, as the web configuration file's basic_auth_users map
+ * does (auth_parse() is these three over the lines of a file): auth_new(), auth_add_user() per
+ * user, then auth_seal() before the first check. auth_add_user() applies the users file's rules
+ * (a name that is non-empty, has no ':', no control character, no surrounding whitespace, and
+ * appears once; a bcrypt hash), writes the reason into err and returns -EINVAL when one fails;
+ * `line` is only for the message about a repeated name. auth_seal() draws the cache's key and the
+ * dummy hash's salt from the kernel. NULL / -ENOMEM when out of memory. */
+struct auth *auth_new(void);
+int auth_add_user(struct auth *a, const char *name, size_t name_len, const char *hash, size_t hash_len,
+		  unsigned line, struct buf *err);
+int auth_seal(struct auth *a, struct buf *err);
+
 size_t auth_user_count(const struct auth *a);
 /* The users whose hash costs less than min_cost, appended to out as `"name" (cost N, line L)`
  * separated by ", "; returns how many. */

@@ -116,13 +116,74 @@ static int add_user(struct auth *a, const char *name, size_t name_len, const cha
 	return 0;
 }
 
+struct auth *auth_new(void)
+{
+	struct auth *a = calloc(1, sizeof(*a));
+
+	if (a)
+		pthread_mutex_init(&a->lock, NULL);
+	return a;
+}
+
+int auth_add_user(struct auth *a, const char *name, size_t name_len, const char *hash, size_t hash_len,
+		  unsigned line, struct buf *err)
+{
+	struct auth_user *dup;
+	unsigned cost;
+
+	assert(a && name && hash && err);
+	if (name_len == 0) {
+		buf_addstr(err, "empty user name");
+		return -EINVAL;
+	}
+	if (name[0] == ' ' || name[0] == '\t' || name[name_len - 1] == ' ' || name[name_len - 1] == '\t') {
+		buf_addstr(err, "the user name starts or ends with whitespace");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < name_len; i++) {
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
+			buf_addstr(err, "a control character in the user name");
+			return -EINVAL;
+		}
+		/* basic credentials split at the first ':': such a user could never log in */
+		if (name[i] == ':') {
+			buf_addstr(err, "a ':' in the user name (basic auth cannot carry one)");
+			return -EINVAL;
+		}
+	}
+	/* the name is no secret and helps find the line; the hash is never echoed */
+	if (!is_bcrypt(hash, hash_len, &cost)) {
+		buf_addf(err, "the hash of user \"%.*s\" is not bcrypt ($2a$, $2b$ or $2y$, cost 04 to 31, "
+			      "60 characters; make one with htpasswd -B or mkpasswd -m bcrypt)",
+			 (int)name_len, name);
+		return -EINVAL;
+	}
+	dup = find_user(a, name, name_len);
+	if (dup) {
+		buf_addf(err, "user \"%.*s\" appears twice (first on line %u)", (int)name_len, name, dup->line);
+		return -EINVAL;
+	}
+	if (cost > a->max_cost)
+		a->max_cost = cost;
+	return add_user(a, name, name_len, hash, line);
+}
+
+int auth_seal(struct auth *a, struct buf *err)
+{
+	assert(a && err);
+	if (getrandom(a->key, sizeof(a->key), 0) != (ssize_t)sizeof(a->key) ||
+	    !crypt_gensalt_rn("$2b$", a->max_cost ? a->max_cost : 4, NULL, 0, a->dummy, (int)sizeof(a->dummy))) {
+		buf_addstr(err, "cannot draw random bytes");
+		return -EIO;
+	}
+	return 0;
+}
+
 /* One line, without its newline and trailing whitespace: a user, a comment or nothing. */
 static int parse_line(struct auth *a, const char *p, size_t n, unsigned line, struct buf *err)
 {
-	const char *colon, *hash;
-	size_t name_len, i, hash_len;
-	unsigned cost;
-	struct auth_user *dup;
+	const char *colon;
+	size_t i;
 
 	for (i = 0; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
 		;
@@ -133,37 +194,7 @@ static int parse_line(struct auth *a, const char *p, size_t n, unsigned line, st
 		buf_addstr(err, "expected user:bcrypt-hash");
 		return -EINVAL;
 	}
-	name_len = (size_t)(colon - p);
-	if (name_len == 0) {
-		buf_addstr(err, "empty user name");
-		return -EINVAL;
-	}
-	if (p[0] == ' ' || p[0] == '\t' || p[name_len - 1] == ' ' || p[name_len - 1] == '\t') {
-		buf_addstr(err, "the user name starts or ends with whitespace");
-		return -EINVAL;
-	}
-	for (i = 0; i < name_len; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
-			buf_addstr(err, "a control character in the user name");
-			return -EINVAL;
-		}
-	hash = colon + 1;
-	hash_len = n - name_len - 1;
-	/* the name is no secret and helps find the line; the hash is never echoed */
-	if (!is_bcrypt(hash, hash_len, &cost)) {
-		buf_addf(err, "the hash of user \"%.*s\" is not bcrypt ($2a$, $2b$ or $2y$, cost 04 to 31, "
-			      "60 characters; make one with htpasswd -B or mkpasswd -m bcrypt)",
-			 (int)name_len, p);
-		return -EINVAL;
-	}
-	dup = find_user(a, p, name_len);
-	if (dup) {
-		buf_addf(err, "user \"%.*s\" appears twice (first on line %u)", (int)name_len, p, dup->line);
-		return -EINVAL;
-	}
-	if (cost > a->max_cost)
-		a->max_cost = cost;
-	return add_user(a, p, name_len, hash, line);
+	return auth_add_user(a, p, (size_t)(colon - p), colon + 1, n - (size_t)(colon - p) - 1, line, err);
 }
 
 int auth_parse(const char *text, size_t len, struct auth **ret, unsigned *ret_line, struct buf *err)
@@ -174,10 +205,9 @@ int auth_parse(const char *text, size_t len, struct auth **ret, unsigned *ret_li
 	int r;
 
 	assert((text || len == 0) && ret && ret_line && err);
-	a = calloc(1, sizeof(*a));
+	a = auth_new();
 	if (!a)
 		return -ENOMEM;
-	pthread_mutex_init(&a->lock, NULL);
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((eol ? eol : end) - p);
@@ -195,19 +225,15 @@ int auth_parse(const char *text, size_t len, struct auth **ret, unsigned *ret_li
 			goto fail;
 		p = eol ? eol + 1 : end;
 	}
+	line = 0;
 	if (a->n == 0) {
 		buf_addstr(err, "no users (expected user:bcrypt-hash lines)");
-		line = 0;
 		r = -EINVAL;
 		goto fail;
 	}
-	if (getrandom(a->key, sizeof(a->key), 0) != (ssize_t)sizeof(a->key) ||
-	    !crypt_gensalt_rn("$2b$", a->max_cost, NULL, 0, a->dummy, (int)sizeof(a->dummy))) {
-		buf_addstr(err, "cannot draw random bytes");
-		line = 0;
-		r = -EIO;
+	r = auth_seal(a, err);
+	if (r < 0)
 		goto fail;
-	}
 	*ret = a;
 	return 0;
 fail:
