@@ -19,7 +19,7 @@ DESTDIR    ?=
 CC         ?= gcc
 PKG_CONFIG ?= pkg-config
 BUILD      := build
-PKGS       := libmicrohttpd libsystemd zlib inih gnutls libcrypt
+PKGS       := libmicrohttpd libsystemd zlib inih gnutls libcrypt yaml-0.1
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wsign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
@@ -35,7 +35,7 @@ pc_libs   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 LIB_SRCS := src/accept.c src/arena.c src/auth.c src/buf.c src/collect.c src/config.c src/expo.c src/gz.c \
 	src/http.c src/notify.c src/procfs.c src/publish.c src/snapshot.c src/tls.c src/users.c \
-	src/page.c src/utf8.c
+	src/page.c src/utf8.c src/webconfig.c
 MAIN_SRC := src/main.c
 
 # release objects, and the same under ASan+UBSan for the test build

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 F=tests/fixtures
 C=fuzz/corpus
 rm -rf "$C"
-for d in stat status statm btime smaps_rollup smaps cgroup config expo_label accept; do
+for d in stat status statm btime smaps_rollup smaps cgroup config webconfig expo_label accept; do
 	mkdir -p "$C/$d"
 done
 
@@ -58,6 +58,14 @@ printf '\000[section]\nfoo = bar\n' >$C/config/file_section
 printf '\001--interval\0005\000--smaps\000off\000--top\00010\000--exclude\000a|b' >$C/config/argv_options
 printf '\001--web.listen-address=:0\000--smaps-budget=500ms\000--min-rss\0001G\000--once' >$C/config/argv_equals
 printf '\001--tls-cert\000/etc/hostname\000--check-config' >$C/config/argv_tls
+
+# web configuration files (exporter-toolkit's YAML): the example, every section, and the YAML
+# features it refuses (an alias, a tag, a second document)
+seed webconfig config/web-config.yml
+printf 'tls_server_config:\n  cert_file: tls/server.crt\n  key_file: /etc/ssl/server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ../ca.pem\n  min_version: TLS13\n  max_version: TLS13\n  prefer_server_cipher_suites: true\nhttp_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n    Content-Security-Policy: "default-src \047none\047"\nbasic_auth_users:\n  prom: $2y$10$mDwo.lAisC94iLAyP81MCesa29IzH37oigHC/42V2pdJlUprsJPze\n' >$C/webconfig/full
+printf 'tls_server_config: {cert_file: c, key_file: k, client_auth_type: RequestClientCert}\nbasic_auth_users: {}\n' >$C/webconfig/flow
+printf 'a: &x [1, 2]\nb: *x\n---\ntls_server_config: !!map {}\n' >$C/webconfig/refused
+printf '' >$C/webconfig/empty
 
 # label values: what comm, exe and mapping paths can hold
 printf 'nginx' >$C/expo_label/plain

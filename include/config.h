@@ -38,7 +38,8 @@ struct config {
 	uint64_t min_rss;
 	unsigned mapping_top;
 	char *procfs;
-	char *tls_cert, *tls_key, *basic_auth_file;
+	char *web_config_file;	  /* exporter-toolkit's web configuration (webconfig.h) */
+	char *tls_cert, *tls_key, *basic_auth_file; /* its shorthands, refused together with it */
 	bool health_open;	  /* health endpoints open to clients without credentials */
 	int gzip_level;
 

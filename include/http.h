@@ -10,7 +10,9 @@
  * connection closes the least recently active one, so idle or slow clients cannot keep a scrape
  * out. With basic auth, every endpoint but (optionally) the health ones wants credentials; the
  * bcrypt check runs on a worker thread (auth.h) while the connection is suspended, so wrong
- * passwords cost the serving thread nothing; too many checks waiting get 429.
+ * passwords cost the serving thread nothing; too many checks waiting get 429. TLS, client
+ * certificates, basic auth users and extra response headers come from a struct web_config
+ * (webconfig.h); the headers go on every response, 401s included, as exporter-toolkit does.
  */
 #ifndef PROCMEM_HTTP_H
 #define PROCMEM_HTTP_H
@@ -18,15 +20,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth.h"
 #include "buf.h"
 #include "publish.h"
+#include "webconfig.h"
 
 struct http_opts {
 	const char *listen_address; /* HOST:PORT; used when listen_fd < 0 */
 	int listen_fd;		    /* a listening socket from systemd, or -1 */
-	const char *tls_cert_pem, *tls_key_pem; /* PEM text (tls.h), or NULL: plain HTTP */
-	struct auth *auth; /* users who may read, or NULL: no auth; must outlive the server */
+	const struct web_config *web; /* TLS, users, headers (webconfig.h); must outlive the server */
 	bool health_open;  /* with auth: /-/healthy and /-/ready need no credentials */
 	uint64_t stale_ns; /* /-/healthy fails when no cycle was published for this long */
 };

@@ -56,6 +56,7 @@ static const struct opt opts[] = {
 	{ "min-rss", KIND_SIZE, OFF(min_rss), false, 0, UINT64_MAX },
 	{ "mapping-top", KIND_UINT, OFF(mapping_top), false, 0, 100000 },
 	{ "procfs", KIND_STRING, OFF(procfs), false, 0, 0 },
+	{ "web.config.file", KIND_PATH, OFF(web_config_file), false, 0, 0 },
 	{ "tls-cert", KIND_PATH, OFF(tls_cert), false, 0, 0 },
 	{ "tls-key", KIND_PATH, OFF(tls_key), false, 0, 0 },
 	{ "basic-auth-file", KIND_PATH, OFF(basic_auth_file), false, 0, 0 },
@@ -859,6 +860,16 @@ static int finish(struct config *c, struct buf *err)
 		buf_addstr(err, "--tls-cert and --tls-key go together: give both or neither");
 		return -EINVAL;
 	}
+	/* two sources for the same settings would leave the reader to guess which one wins */
+	if (c->web_config_file && (c->tls_cert || c->basic_auth_file)) {
+		bool tls = c->tls_cert != NULL;
+
+		buf_addf(err, "--web.config.file and --%s do not go together: put %s in %s",
+			 tls ? "tls-cert" : "basic-auth-file",
+			 tls ? "cert_file and key_file under tls_server_config" : "the users under basic_auth_users",
+			 c->web_config_file);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -976,6 +987,7 @@ void config_done(struct config *c)
 	if (c->have_exclude_re)
 		regfree(&c->exclude_re);
 	free(c->procfs);
+	free(c->web_config_file);
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->basic_auth_file);
@@ -984,12 +996,12 @@ void config_done(struct config *c)
 }
 
 /* What the running daemon cannot change without a restart: its socket and server (the address,
- * TLS, the users, the health endpoints' access), the collector's /proc and the publisher's gzip
- * level. */
+ * the web configuration or its shorthands: TLS, users, headers; the health endpoints' access),
+ * the collector's /proc and the publisher's gzip level. */
 static bool needs_restart(const struct opt *o)
 {
-	static const char *const names[] = { "web.listen-address", "procfs", "tls-cert", "tls-key",
-					     "basic-auth-file", "web.health-open", "gzip-level" };
+	static const char *const names[] = { "web.listen-address", "procfs", "web.config.file", "tls-cert",
+					     "tls-key", "basic-auth-file", "web.health-open", "gzip-level" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(o->name, names[i]) == 0)
@@ -1080,17 +1092,24 @@ void config_usage(FILE *f, const char *argv0)
 "  --mapping-top N            export the N mapped files with most PSS (default 20; 0: none;\n"
 "                             needs --smaps full)\n"
 "  --procfs DIR               read processes from DIR instead of /proc (for tests)\n"
-"  --tls-cert FILE            serve HTTPS with this PEM certificate (with --tls-key)\n"
-"  --tls-key FILE             the certificate's PEM private key\n"
-"  --basic-auth-file FILE     require HTTP basic auth on every endpoint: FILE holds\n"
-"                             user:bcrypt-hash lines (htpasswd -B writes them)\n"
-"  --web.health-open BOOL     with --basic-auth-file, answer /-/healthy and /-/ready\n"
-"                             without credentials too (default false)\n"
+"  --web.config.file FILE     TLS, client certificates, basic auth and response headers\n"
+"                             from FILE, in the YAML format of every Prometheus exporter\n"
+"                             (exporter-toolkit); relative paths in it are relative to\n"
+"                             FILE's directory\n"
+"  --tls-cert FILE            shorthand: serve HTTPS with this PEM certificate (with\n"
+"                             --tls-key)\n"
+"  --tls-key FILE             shorthand: the certificate's PEM private key\n"
+"  --basic-auth-file FILE     shorthand: require HTTP basic auth on every endpoint: FILE\n"
+"                             holds user:bcrypt-hash lines (htpasswd -B writes them).\n"
+"                             The shorthands do not go with --web.config.file\n"
+"  --web.health-open BOOL     with basic auth, answer /-/healthy and /-/ready without\n"
+"                             credentials too (default false)\n"
 "  --gzip-level N             compression level for gzip responses, 1-9 (default 2)\n"
 "  --once                     run one cycle, write the exposition to standard output, exit\n"
-"  --check-config             check the options, the configuration file, the TLS and\n"
-"                             users files, resolve the listen address, say\n"
-"                             \"configuration OK\" and exit (2 when something is wrong)\n"
+"  --check-config             check the options, the configuration file, the web\n"
+"                             configuration and the TLS and users files, resolve the\n"
+"                             listen address, say \"configuration OK\" and exit (2 when\n"
+"                             something is wrong)\n"
 "  --version                  print the version and exit\n"
 "  -h, --help                 print this help and exit\n"
 "\n"

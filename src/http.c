@@ -19,6 +19,11 @@
  * Basic auth: credentials seen to verify before are checked on the serving thread (an HMAC,
  * microseconds); anything else goes to the auth verifier's thread while the connection is
  * suspended (MHD_suspend_connection), and the verifier's callback resumes it.
+ *
+ * Client certificates: libmicrohttpd sets up each connection's GnuTLS session before it
+ * announces the connection (MHD_CONNECTION_NOTIFY_STARTED) and before the handshake, so that is
+ * where tls_session_client_auth() asks for and verifies them; a connection whose session cannot
+ * be had there is shut down rather than served without the check.
  */
 #include "http.h"
 
@@ -85,6 +90,7 @@ struct http_server {
 	struct publisher *pub;
 	uint64_t stale_ns;
 	uint64_t started_ns;
+	const struct web_config *web;
 	struct auth *auth;
 	struct auth_verifier *verifier;
 	bool health_open;
@@ -115,6 +121,13 @@ static void count(struct http_server *s, unsigned code)
 			atomic_fetch_add(&s->requests[i], 1);
 }
 
+/* The web configuration's headers, on every response. */
+static void add_web_headers(const struct http_server *s, struct MHD_Response *resp)
+{
+	for (size_t i = 0; i < s->web->nheaders; i++)
+		MHD_add_response_header(resp, s->web->headers[i].name, s->web->headers[i].value);
+}
+
 static enum MHD_Result queue(struct http_server *s, struct MHD_Connection *c, unsigned code,
 			     struct MHD_Response *resp)
 {
@@ -123,6 +136,7 @@ static enum MHD_Result queue(struct http_server *s, struct MHD_Connection *c, un
 	if (!resp)
 		return MHD_NO; /* out of memory: MHD closes the connection */
 	count(s, code);
+	add_web_headers(s, resp);
 	r = MHD_queue_response(c, code, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -257,6 +271,7 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
 	if (gzip)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	add_web_headers(s, resp);
 	{
 		enum MHD_Result r = MHD_queue_response(c, 200, resp);
 		MHD_destroy_response(resp);
@@ -418,6 +433,17 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	struct http_server *s = cls;
 	struct conn *n = *socket_context;
 
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED && s->web->tls.cert && s->web->client_auth != TLS_CLIENT_NONE) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+		if (ci && ci->tls_session) {
+			tls_session_client_auth(ci->tls_session, s->web->client_auth);
+		} else {
+			ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			if (ci && ci->connect_fd != MHD_INVALID_SOCKET)
+				shutdown(ci->connect_fd, SHUT_RDWR);
+		}
+	}
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		n = calloc(1, sizeof(*n));
 		if (!n)
@@ -710,16 +736,21 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	 * bcrypt checks (see authorize) */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_ALLOW_SUSPEND_RESUME;
+	const struct tls_pem *pem = &o->web->tls;
 	struct MHD_OptionItem tls[] = {
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)o->tls_key_pem },
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)o->tls_cert_pem },
-		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)tls_priorities },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, pem->key },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, pem->cert },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)(uintptr_t)tls_priorities(o->web->min_version, o->web->max_version) },
+		/* the client CAs; libmicrohttpd also asks every client for a certificate then, which
+		 * tls_session_client_auth() sets right per connection */
+		{ pem->ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, pem->ca },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
-	assert(o && pub && ret && err);
-	assert(!o->tls_cert_pem == !o->tls_key_pem);
-	if (o->tls_cert_pem) {
+	assert(o && o->web && pub && ret && err);
+	assert(!pem->cert == !pem->key);
+	if (pem->cert) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			buf_addstr(err, "this libmicrohttpd was built without TLS");
 			return -EOPNOTSUPP;
@@ -734,7 +765,8 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	s->pub = pub;
 	s->stale_ns = o->stale_ns;
 	s->started_ns = mono_ns();
-	s->auth = o->auth;
+	s->web = o->web;
+	s->auth = o->web->auth;
 	s->health_open = o->health_open;
 	s->pass.ok = 1;
 	s->fail.ok = 0;
@@ -774,7 +806,7 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 				  MHD_OPTION_ARRAY, tls,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
-		buf_addf(err, "cannot start the HTTP%s server on %s", o->tls_cert_pem ? "S" : "", s->address);
+		buf_addf(err, "cannot start the HTTP%s server on %s", pem->cert ? "S" : "", s->address);
 		if (o->listen_fd < 0)
 			close(fd);
 		auth_verifier_free(s->verifier);

@@ -24,14 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
 #include "collect.h"
 #include "config.h"
 #include "expo.h"
 #include "http.h"
 #include "notify.h"
 #include "publish.h"
-#include "tls.h"
+#include "webconfig.h"
 
 #ifndef PROCMEM_VERSION
 #define PROCMEM_VERSION "unknown"
@@ -202,40 +201,14 @@ static void swap_ptr(char **a, char **b)
 	*b = t;
 }
 
-/* What the server reads from files besides the configuration: the TLS certificate and key and
- * the basic auth users. Read at start-up, where a bad one is a bad configuration (exit 2), and
- * on a reload, where a bad one fails the reload like a bad configuration file does. */
-struct secrets {
-	struct tls_pem tls;
-	struct auth *auth;
-};
-
-static int secrets_load(const struct config *cfg, struct secrets *ret, struct buf *err)
+/* How the server is secured (webconfig.h): from --web.config.file or the shorthand flags, and
+ * the files they name. Read at start-up, where a bad one is a bad configuration (exit 2), and on
+ * a reload, where a bad one fails the reload like a bad configuration file does. */
+static int web_load(const struct config *cfg, struct web_config *ret, struct buf *err)
 {
-	struct secrets s = { { NULL, NULL }, NULL };
-	int r;
-
-	if (cfg->tls_cert) {
-		r = tls_pem_load(cfg->tls_cert, cfg->tls_key, &s.tls, err);
-		if (r < 0)
-			return r;
-	}
-	if (cfg->basic_auth_file) {
-		r = auth_load(cfg->basic_auth_file, &s.auth, err);
-		if (r < 0) {
-			tls_pem_done(&s.tls);
-			return r;
-		}
-	}
-	*ret = s;
-	return 0;
-}
-
-static void secrets_done(struct secrets *s)
-{
-	tls_pem_done(&s->tls);
-	auth_free(s->auth);
-	s->auth = NULL;
+	if (cfg->web_config_file)
+		return web_config_load(cfg->web_config_file, ret, err);
+	return web_config_from_flags(cfg->tls_cert, cfg->tls_key, cfg->basic_auth_file, ret, err);
 }
 
 /* Whether this process has CAP_SYS_PTRACE in its effective set (capget(2): no libcap needed
@@ -281,52 +254,60 @@ static void warn_permission_once(struct permission_warning *w, const struct snap
 			(unsigned long long)now, s->nprocs);
 }
 
-/* bcrypt under cost 10 is accepted (old hashes exist) but said, at start and at each reload. */
-static void warn_weak_hashes(const struct secrets *sec, const struct config *cfg)
+/* bcrypt under cost 10 is accepted (old hashes exist) but said, at start and at each reload,
+ * with the file the users came from: the web configuration file or the users file. */
+static void warn_weak_hashes(const struct web_config *web, const struct config *cfg)
 {
 	struct buf users = BUF_INIT;
 
-	if (sec->auth && auth_weak_users(sec->auth, AUTH_MIN_COST, &users) > 0)
+	if (web->auth && auth_weak_users(web->auth, AUTH_MIN_COST, &users) > 0)
 		log_msg(LOG_WARNING, "%s: bcrypt cost under %d, cheap to guess: %s; make new hashes with "
-				     "htpasswd -nbBC %d USER PASSWORD", cfg->basic_auth_file, AUTH_MIN_COST,
-			users.buf, AUTH_MIN_COST);
+				     "htpasswd -nbBC %d USER PASSWORD",
+			cfg->web_config_file ? cfg->web_config_file : cfg->basic_auth_file, AUTH_MIN_COST, users.buf,
+			AUTH_MIN_COST);
 	buf_done(&users);
 }
 
 /* SIGHUP: re-read the configuration; a bad one is reported and the running one kept. `ready`:
  * whether READY=1 was sent already; a reload must not announce a daemon that has no cycle yet. */
-static void reload(struct config *cfg, const struct secrets *running, struct collector *col, int argc,
+static void reload(struct config *cfg, const struct web_config *running, struct collector *col, int argc,
 		   char **argv, bool ready)
 {
 	struct buf err = BUF_INIT;
 	struct config next;
-	struct secrets next_secrets;
+	struct web_config next_web;
 
 	notify_reloading();
 	if (config_load(&next, argc, argv, &err) < 0) {
 		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.buf);
-	} else if (secrets_load(&next, &next_secrets, &err) < 0) {
+	} else if (web_load(&next, &next_web, &err) < 0) {
 		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.buf);
 		config_done(&next);
 	} else {
-		/* the server keeps what it started with (its socket, its TLS session keys, its
-		 * verifier's users), the publisher its gzip level: name what changed, and what of
-		 * it waits for a restart (a file changed under the same name too) */
+		/* the server keeps what it started with (its socket, its TLS credentials, its
+		 * verifier's users, its headers), the publisher its gzip level: name what changed,
+		 * and what of it waits for a restart (a file changed under the same name too) */
 		struct buf changed = BUF_INIT, restart = BUF_INIT;
 
 		config_changes(cfg, &next, &changed, &restart);
-		if (same_string(next.tls_cert, cfg->tls_cert) && same_string(next.tls_key, cfg->tls_key) &&
-		    !tls_pem_same(&next_secrets.tls, &running->tls))
-			buf_addf(&restart, "%sthe contents of tls-cert or tls-key", restart.len ? ", " : "");
-		if (same_string(next.basic_auth_file, cfg->basic_auth_file) &&
-		    !auth_same(next_secrets.auth, running->auth))
-			buf_addf(&restart, "%sthe users in basic-auth-file", restart.len ? ", " : "");
-		warn_weak_hashes(&next_secrets, &next);
-		secrets_done(&next_secrets);
+		if (next.web_config_file || cfg->web_config_file) {
+			if (same_string(next.web_config_file, cfg->web_config_file) && !web_config_same(&next_web, running))
+				buf_addf(&restart, "%sthe contents of web.config.file or of the files it names",
+					 restart.len ? ", " : "");
+		} else {
+			if (same_string(next.tls_cert, cfg->tls_cert) && same_string(next.tls_key, cfg->tls_key) &&
+			    !tls_pem_same(&next_web.tls, &running->tls))
+				buf_addf(&restart, "%sthe contents of tls-cert or tls-key", restart.len ? ", " : "");
+			if (same_string(next.basic_auth_file, cfg->basic_auth_file) && !auth_same(next_web.auth, running->auth))
+				buf_addf(&restart, "%sthe users in basic-auth-file", restart.len ? ", " : "");
+		}
+		warn_weak_hashes(&next_web, &next);
+		web_config_done(&next_web);
 		/* what the running server, collector and publisher were built with stays, so that
 		 * the next reload compares with what runs */
 		swap_ptr(&next.listen_address, &cfg->listen_address);
 		swap_ptr(&next.procfs, &cfg->procfs);
+		swap_ptr(&next.web_config_file, &cfg->web_config_file);
 		swap_ptr(&next.tls_cert, &cfg->tls_cert);
 		swap_ptr(&next.tls_key, &cfg->tls_key);
 		swap_ptr(&next.basic_auth_file, &cfg->basic_auth_file);
@@ -410,15 +391,13 @@ static int run_once(struct config *cfg, struct collector *col)
 
 /* Starts serving on listen_fd (from systemd), or on a socket bound to the configured address
  * when it is -1; logs what failed. */
-static int start_http(const struct config *cfg, const struct secrets *sec, int listen_fd,
+static int start_http(const struct config *cfg, const struct web_config *web, int listen_fd,
 		      struct publisher *pub, struct http_server **ret)
 {
 	struct http_opts ho = {
 		.listen_address = cfg->listen_address,
 		.listen_fd = listen_fd,
-		.tls_cert_pem = sec->tls.cert,
-		.tls_key_pem = sec->tls.key,
-		.auth = sec->auth,
+		.web = web,
 		.health_open = cfg->health_open,
 		/* healthy while cycles complete: three intervals, and at least a minute of slack */
 		.stale_ns = 3 * cfg->interval_ns + 60000000000u,
@@ -430,16 +409,18 @@ static int start_http(const struct config *cfg, const struct secrets *sec, int l
 	if (r < 0)
 		log_msg(LOG_ERR, "%s", err.buf);
 	else
-		log_msg(LOG_INFO, "%s %s listening on %s (%s%s%s%ssmaps %s, interval %llu ms)", progname,
+		log_msg(LOG_INFO, "%s %s listening on %s (%s%s%s%s%ssmaps %s, interval %llu ms)", progname,
 			PROCMEM_VERSION, http_address(*ret), listen_fd >= 0 ? "socket from systemd; " : "",
-			sec->tls.cert ? "TLS; " : "", sec->auth ? "basic auth" : "",
-			sec->auth ? (cfg->health_open ? ", health endpoints open; " : "; ") : "",
+			web->tls.cert ? "TLS; " : "",
+			web->tls.cert && web->client_auth != TLS_CLIENT_NONE ? "client certificates; " : "",
+			web->auth ? "basic auth" : "",
+			web->auth ? (cfg->health_open ? ", health endpoints open; " : "; ") : "",
 			smaps_mode_name(cfg->smaps), (unsigned long long)(cfg->interval_ns / 1000000u));
 	buf_done(&err);
 	return r;
 }
 
-static int run_daemon(struct config *cfg, const struct secrets *sec, struct collector *col, int argc,
+static int run_daemon(struct config *cfg, const struct web_config *web, struct collector *col, int argc,
 		      char **argv)
 {
 	struct publisher *pub = NULL;
@@ -477,7 +458,7 @@ static int run_daemon(struct config *cfg, const struct secrets *sec, struct coll
 	/* A socket from systemd already queues connections, and the first of them is what started
 	 * us: serve it only once there is a cycle to show, rather than answering it with a 503.
 	 * A socket of our own is bound at once, so a taken address fails before the first cycle. */
-	if (listen_fd < 0 && start_http(cfg, sec, listen_fd, pub, &http) < 0)
+	if (listen_fd < 0 && start_http(cfg, web, listen_fd, pub, &http) < 0)
 		goto out;
 
 	next = mono_ns();
@@ -508,7 +489,7 @@ static int run_daemon(struct config *cfg, const struct secrets *sec, struct coll
 			if (r < 0)
 				log_errno(LOG_WARNING, r, "publishing the cycle failed");
 			else if (!ready) {
-				if (!http && start_http(cfg, sec, listen_fd, pub, &http) < 0)
+				if (!http && start_http(cfg, web, listen_fd, pub, &http) < 0)
 					goto out;
 				ready = true;
 				notify_ready();
@@ -530,7 +511,7 @@ static int run_daemon(struct config *cfg, const struct secrets *sec, struct coll
 			if (!got_reload)
 				break;
 			got_reload = 0;
-			reload(cfg, sec, col, argc, argv, ready);
+			reload(cfg, web, col, argc, argv, ready);
 			/* a new interval applies from now */
 			if (next > mono_ns() + cfg->interval_ns)
 				next = mono_ns() + cfg->interval_ns;
@@ -550,7 +531,7 @@ int main(int argc, char **argv)
 	struct collector *col = NULL;
 	struct buf err = BUF_INIT;
 	struct config cfg;
-	struct secrets sec = { { NULL, NULL }, NULL };
+	struct web_config web = { 0 };
 	int r, status;
 
 	/* Each cycle allocates and frees its snapshot and renderings, blocks of hundreds of
@@ -563,11 +544,11 @@ int main(int argc, char **argv)
 	r = config_load(&cfg, argc, argv, &err);
 	/* --once serves nothing: it needs neither certificate nor users */
 	if (r >= 0 && !cfg.help && !cfg.version && !cfg.once) {
-		r = secrets_load(&cfg, &sec, &err);
+		r = web_load(&cfg, &web, &err);
 		/* --check-config resolves the address too, which a start would find out with exit 1;
 		 * a start does not: a name server down at boot is a failure to retry, not bad input */
 		if (r >= 0 && cfg.check_config && (r = config_resolve_listen_address(cfg.listen_address, &err)) < 0)
-			secrets_done(&sec);
+			web_config_done(&web);
 		if (r < 0)
 			config_done(&cfg);
 	}
@@ -593,23 +574,23 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!cfg.once)
-		warn_weak_hashes(&sec, &cfg);
+		warn_weak_hashes(&web, &cfg);
 	if (cfg.check_config) {
 		printf("%s: configuration OK\n", progname);
-		secrets_done(&sec);
+		web_config_done(&web);
 		config_done(&cfg);
 		return 0;
 	}
 	r = collector_new(cfg.procfs, &col);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot open %s", cfg.procfs);
-		secrets_done(&sec);
+		web_config_done(&web);
 		config_done(&cfg);
 		return 1;
 	}
-	status = cfg.once ? run_once(&cfg, col) : run_daemon(&cfg, &sec, col, argc, argv);
+	status = cfg.once ? run_once(&cfg, col) : run_daemon(&cfg, &web, col, argc, argv);
 	collector_free(col);
-	secrets_done(&sec);
+	web_config_done(&web);
 	config_done(&cfg);
 	return status;
 }
