@@ -299,6 +299,26 @@ def sample_value(samples, name, **labels):
     return int(v) if re.fullmatch(r"-?\d+", v) else float(v)
 
 
+def bcrypt(password, cost=4):
+    """A bcrypt hash of password made here, with a fresh salt: Python's crypt (libxcrypt's
+    crypt(3)), else htpasswd -nbB; skips the test when neither can."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import crypt
+            h = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2 ** cost))
+            if h and h.startswith("$2b$"):
+                return h
+        except ImportError:
+            pass
+    if shutil.which("htpasswd"):
+        out = subprocess.run(["htpasswd", "-nbBC", str(cost), "x", password], capture_output=True,
+                             text=True, check=True).stdout
+        return out.strip().split(":", 1)[1]
+    skip("no way to make a bcrypt hash here (python3 crypt or htpasswd)")
+
+
 def promtool_check(text):
     """Runs `promtool check metrics` on an exposition; returns (exit code, output)."""
     p = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True,

@@ -11,32 +11,11 @@ nothing else. Many wrong attempts at once get 401 or 429, and the daemon keeps s
 import base64
 import http.client
 import os
-import shutil
-import subprocess
 import sys
 import threading
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procmem import ROOT, Daemon, Test, parse, sample_value, skip, tempdir  # noqa: E402
-
-
-def bcrypt(password, cost=4):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            import crypt
-            h = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2 ** cost))
-            if h and h.startswith("$2b$"):
-                return h
-        except ImportError:
-            pass
-    if shutil.which("htpasswd"):
-        out = subprocess.run(["htpasswd", "-nbBC", str(cost), "x", password], capture_output=True,
-                             text=True, check=True).stdout
-        return out.strip().split(":", 1)[1]
-    skip("no way to make a bcrypt hash here (python3 crypt or htpasswd)")
-
+from procmem import ROOT, Daemon, Test, bcrypt, parse, sample_value, tempdir  # noqa: E402
 
 t = Test("basic auth: right, wrong, unknown, missing and malformed credentials; health endpoints")
 d = tempdir()

@@ -9,10 +9,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procmem import BIN, Daemon, Test, parse, sample_value, skip, tempdir  # noqa: E402
+from procmem import BIN, Daemon, Test, bcrypt, parse, sample_value, skip, tempdir  # noqa: E402
+from tlscerts import Certs  # noqa: E402
 
 for tool in ("certtool", "curl"):
     if not shutil.which(tool):
@@ -24,15 +24,7 @@ d = tempdir()
 
 def certificate(name):
     """A fresh ECDSA key and a self-signed certificate for 127.0.0.1: (cert path, key path)."""
-    key, cert, tmpl = (os.path.join(d, f"{name}.{ext}") for ext in ("key.pem", "cert.pem", "tmpl"))
-    with open(tmpl, "w") as f:
-        f.write("cn = 127.0.0.1\nip_address = 127.0.0.1\nexpiration_days = 2\n"
-                "signing_key\ntls_www_server\n")
-    subprocess.run(["certtool", "--generate-privkey", "--key-type", "ecdsa", "--outfile", key],
-                   check=True, capture_output=True)
-    subprocess.run(["certtool", "--generate-self-signed", "--load-privkey", key, "--template", tmpl,
-                    "--outfile", cert], check=True, capture_output=True)
-    return cert, key
+    return Certs(d).self_signed(name, "server")
 
 
 def curl(url, *args):
@@ -84,25 +76,15 @@ t.eq((rc, code), (0, 200), "after that, HTTPS still serves")
 t.eq(daemon.stop(), 0, "the daemon stops cleanly")
 
 # TLS and basic auth together: credentials travel inside TLS
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import crypt
-        hashed = crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
-    except ImportError:
-        hashed = None
-if hashed and hashed.startswith("$2b$04$"):
-    users = os.path.join(d, "users")
-    with open(users, "w") as f:
-        f.write(f"prom:{hashed}\n")
-    daemon = Daemon("--interval", "1h", "--smaps", "off", "--tls-cert", cert, "--tls-key", key,
-                    "--basic-auth-file", users)
-    url = f"https://{daemon.addr}/metrics"
-    t.eq(curl(url, "--cacert", cert)[1], 401, "TLS with basic auth: no credentials, 401")
-    t.eq(curl(url, "--cacert", cert, "-u", "prom:s3cret")[1], 200, "TLS with basic auth: right credentials, 200")
-    daemon.stop()
-else:
-    print("note: python3 has no bcrypt crypt(); TLS with basic auth is left to test_basic_auth.py")
+users = os.path.join(d, "users")
+with open(users, "w") as f:
+    f.write(f"prom:{bcrypt('s3cret')}\n")
+daemon = Daemon("--interval", "1h", "--smaps", "off", "--tls-cert", cert, "--tls-key", key,
+                "--basic-auth-file", users)
+url = f"https://{daemon.addr}/metrics"
+t.eq(curl(url, "--cacert", cert)[1], 401, "TLS with basic auth: no credentials, 401")
+t.eq(curl(url, "--cacert", cert, "-u", "prom:s3cret")[1], 200, "TLS with basic auth: right credentials, 200")
+daemon.stop()
 
 # bad certificates and keys: refused at start, exit 2, the file named
 garbage = os.path.join(d, "garbage.pem")
