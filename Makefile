@@ -6,6 +6,7 @@
 #   make bench      benchmarks (README, "Performance"; BENCH=quick for a short run)
 #   make fuzz       run every fuzzer for FUZZ_SECONDS each
 #   make install    install binary, units, config, man page, README (DESTDIR, PREFIX honoured)
+#   make deb        the Debian package, ../procmem-exporter_VERSION_ARCH.deb (debian/)
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -59,7 +60,7 @@ FUZZ_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all run deps test-deps check check-unit check-asan check-integration check-fuzz \
-	check-valgrind bench bench-build fuzz fuzz-build install uninstall clean
+	check-valgrind bench bench-build fuzz fuzz-build install uninstall deb clean
 
 all: $(BUILD)/procmem_exporter
 
@@ -202,7 +203,8 @@ CONF    := config/procmem-exporter.conf
 # sed script: default paths in the tree -> installed paths
 SUBST   := -e 's|/usr/local/bin/procmem_exporter|$(BINDIR)/procmem_exporter|g' \
 	-e 's|/etc/procmem-exporter\.conf|$(SYSCONFDIR)/procmem-exporter.conf|g' \
-	-e 's|/usr/local/share/doc/procmem-exporter|$(DOCDIR)|g'
+	-e 's|/usr/local/share/doc/procmem-exporter|$(DOCDIR)|g' \
+	-e 's|/etc/default/procmem-exporter|$(SYSCONFDIR)/default/procmem-exporter|g'
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR) \
@@ -235,6 +237,14 @@ uninstall:
 	elif [ -e $$c ]; then \
 		echo "keeping $$c: it differs from the shipped default (remove it yourself if you mean to)"; \
 	fi
+
+# ---- the Debian package ----------------------------------------------------------------------
+# Built the way Debian builds packages: dpkg-buildpackage cleans the tree first (build/ goes),
+# builds and installs with debian/rules (make, make install PREFIX=/usr) and leaves the .deb,
+# .buildinfo and .changes beside the tree, in its parent directory.
+deb:
+	@tools/deps.sh deb
+	dpkg-buildpackage -b -us -uc
 
 clean:
 	rm -rf $(BUILD)

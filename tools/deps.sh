@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps.sh [--list] build|test|bench|fuzz — install the Debian/Ubuntu packages a make target
+# deps.sh [--list] build|test|bench|fuzz|deb — install the Debian/Ubuntu packages a make target
 # needs and the machine lacks. Installs nothing when everything is there; uses sudo when not
 # root. --list prints the packages instead.
 set -eu
@@ -7,16 +7,19 @@ list=
 [ "${1:-}" = --list ] && { list=1; shift; }
 
 build="gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libinih-dev uthash-dev libcrypt-dev libgnutls28-dev libyaml-dev"
-test="$build libcmocka-dev prometheus prometheus-node-exporter curl wrk python3 python3-yaml valgrind systemd gnutls-bin clang libclang-rt-14-dev man-db procps strace libc6-dev git chromium"
+test="$build build-essential debhelper dpkg-dev lintian libcmocka-dev prometheus prometheus-node-exporter curl wrk python3 python3-yaml valgrind systemd gnutls-bin clang libclang-rt-14-dev man-db procps strace libc6-dev git chromium"
 bench="$build prometheus-process-exporter curl python3 wrk git"
 fuzz="$build clang libclang-rt-14-dev"
+# the Debian package: its Build-Depends (debian/control) and what builds and checks it
+deb="$build build-essential debhelper dpkg-dev lintian"
 
 case "${1:-}" in
 build) want=$build ;;
 test) want=$test ;;
 bench) want=$bench ;;
 fuzz) want=$fuzz ;;
-*) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
+deb) want=$deb ;;
+*) echo "usage: $0 build|test|bench|fuzz|deb" >&2; exit 2 ;;
 esac
 
 [ -n "$list" ] && { echo "$want"; exit 0; }
