@@ -71,6 +71,16 @@ def spawn(args, **kw):
     return p
 
 
+def install_env(**extra):
+    """This environment less what an outer make or the caller would slip into a `make install`
+    (MAKEFLAGS, DESTDIR, PREFIX, ...), plus `extra`."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "DESTDIR", "PREFIX", "BINDIR", "MANDIR",
+                        "SYSCONFDIR", "UNITDIR")}
+    env.update(extra)
+    return env
+
+
 def skip(reason):
     print(f"skip: {reason}")
     sys.exit(77)

@@ -1,5 +1,6 @@
 """What the systemd tests share (Python standard library only): a stand-in for systemd's notify
-socket, a small fake proc tree whose process count the test decides, and a free loopback port.
+socket, a small fake proc tree whose process count the test decides, a free loopback port, and
+a real systemd booted by the shared systemd-sandbox tool.
 
     from sdtest import NotifyListener, fake_procfs
     with NotifyListener() as n:
@@ -7,12 +8,15 @@ socket, a small fake proc tree whose process count the test decides, and a free 
         ...
         msg = n.wait_for(lambda m: m.get("READY") == "1")
 """
+import atexit
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 
-from procmem import spawn, stop_process, tempdir
+from procmem import ROOT, require_unshare, skip, spawn, stop_process, tempdir
 
 
 class NotifyListener:
@@ -160,3 +164,97 @@ class LoggedDaemon:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+
+
+# ---- the systemd sandbox ----------------------------------------------------------------------
+
+SANDBOX_ENV = "PROCMEM_SYSTEMD_SANDBOX"
+
+
+def _find_sandbox_tool():
+    given = os.environ.get(SANDBOX_ENV)
+    if given:
+        if not os.access(given, os.X_OK):
+            print(f"FAIL: ${SANDBOX_ENV}={given} is not an executable file")
+            sys.exit(1)
+        return given
+    places = [os.path.join(os.path.dirname(ROOT), "shared", "tools", "systemd-sandbox")]
+    if "/work/shared/tools/systemd-sandbox" not in places:
+        places.append("/work/shared/tools/systemd-sandbox")
+    for p in places:
+        if os.access(p, os.X_OK):
+            return os.path.realpath(p)
+    skip(f"systemd-sandbox not found (looked for ${SANDBOX_ENV}, {', '.join(places)}); "
+         f"set {SANDBOX_ENV}=/path/to/systemd-sandbox to run this test")
+
+
+def require_sandbox():
+    """The systemd-sandbox tool's path; skips, saying why, when: not root; the tool is not found
+    (looked for in $PROCMEM_SYSTEMD_SANDBOX, then ../shared/tools/systemd-sandbox beside the
+    checkout, then /work/shared/tools/systemd-sandbox; a $PROCMEM_SYSTEMD_SANDBOX that names no
+    executable is a failure, not a skip); systemd is not installed; pid/mount namespaces are
+    unavailable."""
+    if os.geteuid() != 0:
+        skip("needs root: the systemd sandbox boots systemd in new pid and mount namespaces")
+    tool = _find_sandbox_tool()
+    if not os.access("/lib/systemd/systemd", os.X_OK):
+        skip("systemd is not installed (/lib/systemd/systemd; Debian package systemd)")
+    require_unshare(["--pid", "--fork", "--mount", "--mount-proc", "--uts", "--ipc"],
+                    "the systemd sandbox boots systemd in new pid and mount namespaces")
+    return tool
+
+
+def sandbox_systemds():
+    """Host pids of the systemd processes that sandboxes run (the tool boots them with
+    --unit=sandbox.target)."""
+    pids = set()
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if d.isdigit() and argv[0].endswith(b"/systemd") and b"--unit=sandbox.target" in argv:
+            pids.add(int(d))
+    return pids
+
+
+class Sandbox:
+    """A systemd booted by the tool, stopped at exit (atexit) if not before. Raises RuntimeError
+    when it does not come up, having ended whatever it started."""
+
+    def __init__(self, tool, env):
+        self.tool, self.env = tool, env
+        before = sandbox_systemds()
+        try:
+            p = subprocess.run([tool, "start"], capture_output=True, text=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            p = None
+        if p is None or p.returncode != 0 or not p.stdout.strip().isdigit():
+            # the tool gives up without stopping the systemd it booted (it prints no pid then):
+            # end the ones that appeared during this start, or they outlive the test
+            for pid in sandbox_systemds() - before:
+                try:
+                    os.kill(pid, signal.SIGKILL)  # pid 1 of its namespace: the rest goes with it
+                except ProcessLookupError:
+                    pass
+            why = "timed out" if p is None else f"{p.returncode}: {p.stderr.strip()}"
+            raise RuntimeError(f"systemd-sandbox start failed ({why})")
+        self.pid = p.stdout.strip()
+        atexit.register(self.stop)
+
+    def run(self, *cmd, timeout=120, input=None):
+        return subprocess.run([self.tool, "exec", self.pid, *cmd], capture_output=True, text=input is None
+                              or isinstance(input, str), timeout=timeout, env=self.env, input=input)
+
+    def sh(self, script, timeout=120):
+        return self.run("sh", "-ec", script, timeout=timeout)
+
+    def stop(self):
+        if not self.pid:
+            return
+        subprocess.run([self.tool, "stop", self.pid], capture_output=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{self.pid}"):
+            time.sleep(0.05)
+        self.pid = None
