@@ -124,10 +124,14 @@ static int next(struct reader *y)
 		if (p->error == YAML_READER_ERROR)
 			buf_addf(fail_at(y, line_of_offset(y, p->problem_offset)), "not YAML text: %s",
 				 p->problem ? p->problem : "unreadable");
-		else
+		else {
 			buf_addf(fail_at(y, (unsigned)p->problem_mark.line + 1), "not valid YAML: %s%s%s",
 				 p->problem ? p->problem : "syntax error", p->context ? " " : "",
 				 p->context ? p->context : "");
+			/* an unclosed quote or bracket is found at the end: say where it opened */
+			if (p->context && p->context_mark.line != p->problem_mark.line)
+				buf_addf(y->err, " (which started on line %u)", (unsigned)p->context_mark.line + 1);
+		}
 		return -EINVAL;
 	}
 	y->have_ev = true;
