@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,41 +351,39 @@ static int parse_version(struct reader *y, const char *key, const char *v, unsig
 
 static int parse_tls(struct reader *y, struct web_config *c, struct parsed *p)
 {
-	unsigned seen[9] = { 0 };
+	/* the string settings: where each goes, and where its line is kept */
+	const struct {
+		const char *key;
+		char **value;
+		unsigned *line;
+	} strings[] = {
+		{ "cert_file", &c->cert_file, &c->cert_line },
+		{ "key_file", &c->key_file, &c->key_line },
+		{ "client_ca_file", &c->client_ca_file, &c->ca_line },
+		{ "client_auth_type", &p->client_auth_type, &p->client_auth_line },
+		{ "min_version", &p->min_version, &p->min_line },
+		{ "max_version", &p->max_version, &p->max_line },
+	};
+	unsigned seen[sizeof(strings) / sizeof(strings[0]) + 1] = { 0 };
+	char name[64];
 	bool ignored;
 	int r = expect_mapping(y, "tls_server_config");
 
 	if (r <= 0)
 		return r;
 	while ((r = next_key(y)) > 0) {
-		if (key_is(y, "cert_file")) {
-			r = once(y, &seen[0], "tls_server_config.cert_file");
+		size_t i;
+
+		for (i = 0; i < sizeof(strings) / sizeof(strings[0]) && !key_is(y, strings[i].key); i++)
+			;
+		if (i < sizeof(strings) / sizeof(strings[0])) {
+			snprintf(name, sizeof(name), "tls_server_config.%s", strings[i].key);
+			r = once(y, &seen[i], name);
 			if (r == 0)
-				r = read_string(y, "tls_server_config.cert_file", &c->cert_file, &c->cert_line);
-		} else if (key_is(y, "key_file")) {
-			r = once(y, &seen[1], "tls_server_config.key_file");
-			if (r == 0)
-				r = read_string(y, "tls_server_config.key_file", &c->key_file, &c->key_line);
-		} else if (key_is(y, "client_ca_file")) {
-			r = once(y, &seen[2], "tls_server_config.client_ca_file");
-			if (r == 0)
-				r = read_string(y, "tls_server_config.client_ca_file", &c->client_ca_file, &c->ca_line);
-		} else if (key_is(y, "client_auth_type")) {
-			r = once(y, &seen[3], "tls_server_config.client_auth_type");
-			if (r == 0)
-				r = read_string(y, "tls_server_config.client_auth_type", &p->client_auth_type,
-						&p->client_auth_line);
-		} else if (key_is(y, "min_version")) {
-			r = once(y, &seen[4], "tls_server_config.min_version");
-			if (r == 0)
-				r = read_string(y, "tls_server_config.min_version", &p->min_version, &p->min_line);
-		} else if (key_is(y, "max_version")) {
-			r = once(y, &seen[5], "tls_server_config.max_version");
-			if (r == 0)
-				r = read_string(y, "tls_server_config.max_version", &p->max_version, &p->max_line);
+				r = read_string(y, name, strings[i].value, strings[i].line);
 		} else if (key_is(y, "prefer_server_cipher_suites")) {
 			/* the server's preference is what GnuTLS applies here, and Go ignores the key */
-			r = once(y, &seen[6], "tls_server_config.prefer_server_cipher_suites");
+			r = once(y, &seen[i], "tls_server_config.prefer_server_cipher_suites");
 			if (r == 0)
 				r = read_bool(y, "tls_server_config.prefer_server_cipher_suites", &ignored);
 		} else {
