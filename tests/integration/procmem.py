@@ -76,7 +76,7 @@ def install_env(**extra):
     (MAKEFLAGS, DESTDIR, PREFIX, ...), plus `extra`."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "DESTDIR", "PREFIX", "BINDIR", "MANDIR",
-                        "SYSCONFDIR", "UNITDIR")}
+                        "SYSCONFDIR", "UNITDIR", "DOCDIR")}
     env.update(extra)
     return env
 
