@@ -121,11 +121,19 @@ static void count(struct http_server *s, unsigned code)
 			atomic_fetch_add(&s->requests[i], 1);
 }
 
-/* The web configuration's headers, on every response. */
+/* The web configuration's headers, on every response. One the response carries already with
+ * the same value (the pages' X-Content-Type-Options: nosniff) is not sent twice; another value
+ * goes beside it: a browser enforces both Content-Security-Policy headers, so the operator's
+ * policy narrows the page's own rather than replacing it. */
 static void add_web_headers(const struct http_server *s, struct MHD_Response *resp)
 {
-	for (size_t i = 0; i < s->web->nheaders; i++)
-		MHD_add_response_header(resp, s->web->headers[i].name, s->web->headers[i].value);
+	for (size_t i = 0; i < s->web->nheaders; i++) {
+		const struct web_header *h = &s->web->headers[i];
+		const char *have = MHD_get_response_header(resp, h->name);
+
+		if (!have || strcmp(have, h->value) != 0)
+			MHD_add_response_header(resp, h->name, h->value);
+	}
 }
 
 static enum MHD_Result queue(struct http_server *s, struct MHD_Connection *c, unsigned code,

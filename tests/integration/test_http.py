@@ -2,7 +2,8 @@
 """The HTTP face of the real daemon on 127.0.0.1: endpoints, status codes, content types, 404
 and 405, HEAD, gzip, content negotiation (OpenMetrics for Prometheus's real Accept header,
 text otherwise), Vary, promtool on what is served, the request counters against the requests
-this test made, a scrape that never touches /proc, and a hostile comm escaped into valid UTF-8.
+this test made, a scrape that never touches /proc, a hostile comm escaped into valid UTF-8, and
+a web configuration's headers on the pages beside the pages' own (nosniff sent once).
 
 The daemon runs one cycle and then sleeps for an hour, so every scrape here serves the same
 snapshot: bodies must be identical apart from the per-scrape tail.
@@ -289,4 +290,22 @@ t.eq({int(c): v for c, v in exported.items() if v or tally.get(int(c))},
 t.ok({200, 404, 405} <= set(tally), f"requests of each kind were made ({dict(tally)})")
 
 t.eq(daemon.stop(), 0, "the daemon stops cleanly on SIGTERM")
+
+# ---- the web configuration's headers on the pages ---------------------------------------------
+# The page sends its own nosniff and Content-Security-Policy; the operator's nosniff is not sent
+# a second time, the operator's policy goes beside the page's (a browser enforces both).
+web = os.path.join(tempdir(), "web.yml")
+with open(web, "w") as f:
+    f.write("http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n"
+            "    Content-Security-Policy: frame-ancestors 'none'\n")
+daemon = Daemon("--interval", "1h", "--smaps", "off", "--web.config.file", web)
+for path in ("/", "/top", "/metrics"):
+    r = daemon.get(path)
+    t.eq((r.status, r.headers.get_all("X-Content-Type-Options")), (200, ["nosniff"]),
+         f"web configuration with nosniff, GET {path}: 200, nosniff once")
+    policies = r.headers.get_all("Content-Security-Policy") or []
+    t.ok("frame-ancestors 'none'" in policies and (path != "/" or any("default-src 'none'" in p for p in policies)),
+         f"GET {path}: the operator's Content-Security-Policy{', beside the page' + chr(39) + 's' if path == '/' else ''}"
+         f" ({policies})")
+t.eq(daemon.stop(), 0, "that daemon stops cleanly too")
 t.done()
