@@ -734,6 +734,12 @@ int web_config_load(const char *path, struct web_config *ret, struct buf *err)
 		if (r < 0) {
 			buf_addf(err, "%s:%u: %s", path,
 				 bad == c.client_ca_file ? c.ca_line : bad == c.key_file ? c.key_line : c.cert_line, why.buf);
+			/* the configuration file expands ${CREDENTIALS_DIRECTORY}/, this one (shared with
+			 * the Go exporters, which expand nothing) does not: say what works instead */
+			if (bad && strstr(bad, "${"))
+				buf_addstr(err, " (nothing is expanded in a web configuration file: name a file "
+						"beside it by its bare name, relative paths being relative to the "
+						"file's directory)");
 			web_config_done(&c);
 			r = -EINVAL;
 			goto out;

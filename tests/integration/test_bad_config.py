@@ -3,7 +3,8 @@
 duration, a bad size suffix, a bad regex, a bad boolean, an unreadable certificate, an
 unreadable users file, users files that are malformed (no ':', a non-bcrypt hash, a user
 twice, no users), and web configuration files that are (an unknown key, a certificate that is
-not there, a header value exporter-toolkit refuses, YAML that does not parse, an unclosed quote)
+not there, a header value exporter-toolkit refuses, YAML that does not parse, an unclosed quote,
+a ${CREDENTIALS_DIRECTORY} in a path, which only the configuration file expands)
 each make the daemon exit with code 2 before it serves, with a message that names the file, the
 line and the reason. At SIGHUP: the same faults are logged as a failed reload and the daemon
 keeps serving with the configuration it had; a good reload names what changed, and a changed
@@ -68,6 +69,8 @@ bad_web = {
                                   'X-Frame-Options: invalid value "allow"'),
     "a list for a mapping": ("basic_auth_users: [\n", 1, "expected a mapping, found a list"),
     "an unclosed quote": ('\n\nbasic_auth_users:\n  prom: "$2y\n', 5, "which started on line 4"),
+    "a variable in a path": ("tls_server_config:\n  cert_file: ${CREDENTIALS_DIRECTORY}/x.crt\n  key_file: x.key\n",
+                             2, "nothing is expanded in a web configuration file: name a file beside it"),
 }
 for what, (text, line, reason) in bad_web.items():
     path = os.path.join(d, "web-" + what.replace(" ", "-") + ".yml")
