@@ -65,6 +65,8 @@ static int on_mapping(const struct smaps_mapping *m, void *userdata)
 	t->rss = sat(t->rss, m->sums.rss);
 	t->pss = sat(t->pss, m->sums.pss);
 	t->swap = sat(t->swap, m->sums.swap);
+	t->dirty = sat(t->dirty, m->sums.dirty);
+	t->pss_dirty = sat(t->pss_dirty, m->sums.pss_dirty);
 	if (r->stop_at >= 0 && r->n == (uint64_t)r->stop_at)
 		return -ECANCELED;
 	r->n++;

@@ -2,7 +2,8 @@
  *
  * Properties: what is reported present is a whole number of KiB and absent fields are zero;
  * the rollup parser and the smaps parser agree on a rollup-shaped input (a header line and the
- * same Rss/Pss/Swap lines): the smaps parser's sums over its single mapping are the rollup's.
+ * same lines): the smaps parser's sums over its single mapping are the rollup's Rss, Pss, Swap,
+ * Pss_Dirty, and Shared_Dirty + Private_Dirty (saturated) as its dirty.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,10 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ ROLLUP_PRIVATE_DIRTY, offsetof(struct smaps_rollup, private_dirty) },
 		{ ROLLUP_SWAP, offsetof(struct smaps_rollup, swap) },
 		{ ROLLUP_SWAP_PSS, offsetof(struct smaps_rollup, swap_pss) },
+		{ ROLLUP_SHARED_DIRTY, offsetof(struct smaps_rollup, shared_dirty) },
+		{ ROLLUP_PSS_DIRTY, offsetof(struct smaps_rollup, pss_dirty) },
+		{ ROLLUP_ANON_HUGE_PAGES, offsetof(struct smaps_rollup, anon_huge_pages) },
+		{ ROLLUP_LOCKED, offsetof(struct smaps_rollup, locked) },
 	};
 	const char *buf = (const char *)data;
 	struct smaps_rollup ru;
 	struct quadrant_sums q[QUADRANT_COUNT];
+	uint64_t dirty;
 	char *doc;
 	int r;
 
@@ -62,8 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * only come from lines the rollup parser skips */
 	if (r < 0)
 		return 0;
+	dirty = ru.shared_dirty > UINT64_MAX - ru.private_dirty ? UINT64_MAX
+								 : ru.shared_dirty + ru.private_dirty;
 	if (q[QUADRANT_PRIVATE_ANON].rss != ru.rss || q[QUADRANT_PRIVATE_ANON].pss != ru.pss ||
-	    q[QUADRANT_PRIVATE_ANON].swap != ru.swap)
+	    q[QUADRANT_PRIVATE_ANON].swap != ru.swap || q[QUADRANT_PRIVATE_ANON].dirty != dirty ||
+	    q[QUADRANT_PRIVATE_ANON].pss_dirty != ru.pss_dirty)
 		abort();
 	return 0;
 }

@@ -87,11 +87,18 @@ enum {
 	ROLLUP_PRIVATE_DIRTY = 1u << 6,
 	ROLLUP_SWAP = 1u << 7,
 	ROLLUP_SWAP_PSS = 1u << 8,
+	ROLLUP_SHARED_DIRTY = 1u << 9,
+	ROLLUP_PSS_DIRTY = 1u << 10,	/* kernels >= 6.0 */
+	ROLLUP_ANON_HUGE_PAGES = 1u << 11,
+	ROLLUP_LOCKED = 1u << 12,
 };
 
 struct smaps_rollup {
 	uint32_t have; /* ROLLUP_* */
 	uint64_t rss, pss, pss_anon, pss_file, pss_shmem, private_clean, private_dirty, swap, swap_pss;
+	uint64_t shared_dirty, pss_dirty;
+	uint64_t anon_huge_pages; /* AnonHugePages: anonymous THPs mapped by a PMD */
+	uint64_t locked;	  /* Locked: the PSS of the VM_LOCKED mappings, not their size */
 };
 /* An empty buffer parses to nothing present (have == 0): that is what a process without an mm
  * gives on older kernels. */
@@ -109,9 +116,16 @@ enum quadrant {
 const char *quadrant_sharing(enum quadrant q); /* "private" | "shared" */
 const char *quadrant_backing(enum quadrant q); /* "anonymous" | "file" */
 
+/* Per quadrant, each mapping's smaps lines summed. dirty is Shared_Dirty + Private_Dirty (pmap
+ * -x's Dirty column); pss_dirty is Pss_Dirty, which kernels before 6.0 do not print (then 0:
+ * whether it is known is the rollup's ROLLUP_PSS_DIRTY, since both files come from the same
+ * kernel function). All of a quadrant's figures live here, so that whatever copies a process's
+ * quadrants (from one cycle to the next, say) copies every one of them. */
 struct quadrant_sums {
-	uint64_t size, rss, pss, swap; /* bytes */
+	uint64_t size, rss, pss, swap, dirty, pss_dirty; /* bytes */
 };
+/* dst += src, field by field, saturating. */
+void quadrant_sums_add(struct quadrant_sums *dst, const struct quadrant_sums *src);
 
 /* DESIGN.md's classification of one mapping: shared when the permission string has 's';
  * anonymous when there is no backing inode or the file is a shared-anonymous one in disguise
@@ -142,6 +156,7 @@ struct smaps_parser {
 	/* private: */
 	bool in_mapping;
 	struct smaps_mapping cur;
+	uint64_t cur_shared_dirty, cur_private_dirty; /* summed into cur.sums.dirty at its end */
 	char *path;
 	size_t path_alloc;
 };

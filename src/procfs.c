@@ -458,12 +458,24 @@ int smaps_rollup_parse(const char *buf, size_t len, struct smaps_rollup *ret)
 				dst = &ru.private_clean, bit = ROLLUP_PRIVATE_CLEAN;
 			else if (FIELD_IS(p, eol, "Private_Dirty:", &v))
 				dst = &ru.private_dirty, bit = ROLLUP_PRIVATE_DIRTY;
+			else if (FIELD_IS(p, eol, "Pss_Dirty:", &v))
+				dst = &ru.pss_dirty, bit = ROLLUP_PSS_DIRTY;
 			break;
 		case 'S':
 			if (FIELD_IS(p, eol, "Swap:", &v))
 				dst = &ru.swap, bit = ROLLUP_SWAP;
 			else if (FIELD_IS(p, eol, "SwapPss:", &v))
 				dst = &ru.swap_pss, bit = ROLLUP_SWAP_PSS;
+			else if (FIELD_IS(p, eol, "Shared_Dirty:", &v))
+				dst = &ru.shared_dirty, bit = ROLLUP_SHARED_DIRTY;
+			break;
+		case 'A':
+			if (FIELD_IS(p, eol, "AnonHugePages:", &v))
+				dst = &ru.anon_huge_pages, bit = ROLLUP_ANON_HUGE_PAGES;
+			break;
+		case 'L':
+			if (FIELD_IS(p, eol, "Locked:", &v))
+				dst = &ru.locked, bit = ROLLUP_LOCKED;
 			break;
 		default:
 			break;
@@ -545,24 +557,31 @@ void smaps_parser_done(struct smaps_parser *p)
 	p->path_alloc = 0;
 }
 
-static void sat_add(uint64_t *dst, uint64_t v)
+static uint64_t sat_sum(uint64_t a, uint64_t b)
 {
-	*dst = *dst > UINT64_MAX - v ? UINT64_MAX : *dst + v;
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+void quadrant_sums_add(struct quadrant_sums *dst, const struct quadrant_sums *src)
+{
+	assert(dst && src);
+	dst->size = sat_sum(dst->size, src->size);
+	dst->rss = sat_sum(dst->rss, src->rss);
+	dst->pss = sat_sum(dst->pss, src->pss);
+	dst->swap = sat_sum(dst->swap, src->swap);
+	dst->dirty = sat_sum(dst->dirty, src->dirty);
+	dst->pss_dirty = sat_sum(dst->pss_dirty, src->pss_dirty);
 }
 
 /* Closes the current mapping: adds it to the totals and reports it. */
 static int smaps_end_mapping(struct smaps_parser *p)
 {
-	struct quadrant_sums *q;
-
 	if (!p->in_mapping)
 		return 0;
 	p->in_mapping = false;
-	q = &p->q[p->cur.quadrant];
-	sat_add(&q->size, p->cur.sums.size);
-	sat_add(&q->rss, p->cur.sums.rss);
-	sat_add(&q->pss, p->cur.sums.pss);
-	sat_add(&q->swap, p->cur.sums.swap);
+	/* summed here, not as the lines come, so that a repeated line is taken once (the last) */
+	p->cur.sums.dirty = sat_sum(p->cur_shared_dirty, p->cur_private_dirty);
+	quadrant_sums_add(&p->q[p->cur.quadrant], &p->cur.sums);
 	p->mappings++;
 	return p->fn ? p->fn(&p->cur, p->userdata) : 0;
 }
@@ -629,6 +648,7 @@ static int smaps_header(struct smaps_parser *p, const char *s, const char *eol)
 	p->cur = (struct smaps_mapping){
 		.quadrant = smaps_classify_mapping(shared, inode, s, (size_t)(eol - s)),
 	};
+	p->cur_shared_dirty = p->cur_private_dirty = 0;
 	if (p->cur.quadrant == QUADRANT_PRIVATE_FILE || p->cur.quadrant == QUADRANT_SHARED_FILE)
 		return smaps_keep_path(p, s, (size_t)(eol - s));
 	p->cur.path = "";
@@ -647,6 +667,8 @@ static int smaps_line(struct smaps_parser *p, const char *s, const char *eol)
 			dst = &p->cur.sums.size;
 		else if (FIELD_IS(s, eol, "Swap:", &v))
 			dst = &p->cur.sums.swap;
+		else if (FIELD_IS(s, eol, "Shared_Dirty:", &v))
+			dst = &p->cur_shared_dirty;
 		break;
 	case 'R':
 		if (FIELD_IS(s, eol, "Rss:", &v))
@@ -655,6 +677,10 @@ static int smaps_line(struct smaps_parser *p, const char *s, const char *eol)
 	case 'P':
 		if (FIELD_IS(s, eol, "Pss:", &v))
 			dst = &p->cur.sums.pss;
+		else if (FIELD_IS(s, eol, "Pss_Dirty:", &v))
+			dst = &p->cur.sums.pss_dirty;
+		else if (FIELD_IS(s, eol, "Private_Dirty:", &v))
+			dst = &p->cur_private_dirty;
 		break;
 	default:
 		if (is_mapping_header(s, eol)) {

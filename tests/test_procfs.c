@@ -715,7 +715,8 @@ static void btime_is_found_absent_or_refused(void **state)
 
 static const uint32_t ROLLUP_ALL = ROLLUP_RSS | ROLLUP_PSS | ROLLUP_PSS_ANON | ROLLUP_PSS_FILE |
 				   ROLLUP_PSS_SHMEM | ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY |
-				   ROLLUP_SWAP | ROLLUP_SWAP_PSS;
+				   ROLLUP_SWAP | ROLLUP_SWAP_PSS | ROLLUP_SHARED_DIRTY |
+				   ROLLUP_PSS_DIRTY | ROLLUP_ANON_HUGE_PAGES | ROLLUP_LOCKED;
 
 static void rollup_parses_captured_process(void **state)
 {
@@ -736,6 +737,10 @@ static void rollup_parses_captured_process(void **state)
 	assert_int_equal(ru.private_dirty, KB(236));
 	assert_int_equal(ru.swap, 0);
 	assert_int_equal(ru.swap_pss, 0);
+	assert_int_equal(ru.shared_dirty, 0);
+	assert_int_equal(ru.pss_dirty, KB(236));
+	assert_int_equal(ru.anon_huge_pages, 0);
+	assert_int_equal(ru.locked, 0);
 	/* Pss is the sum of its kinds; Rss is status's VmRSS of the same stopped process */
 	assert_int_equal(ru.pss_anon + ru.pss_file + ru.pss_shmem, ru.pss);
 	free(b);
@@ -753,7 +758,8 @@ static void rollup_of_older_kernel_lacks_pss_kinds(void **state)
 
 	(void)state;
 	assert_int_equal(smaps_rollup_parse(b, len, &ru), 0);
-	assert_int_equal(ru.have, ROLLUP_ALL & ~(ROLLUP_PSS_ANON | ROLLUP_PSS_FILE | ROLLUP_PSS_SHMEM));
+	assert_int_equal(ru.have, ROLLUP_ALL & ~(ROLLUP_PSS_ANON | ROLLUP_PSS_FILE | ROLLUP_PSS_SHMEM |
+						 ROLLUP_PSS_DIRTY));
 	assert_int_equal(ru.rss, KB(8964));
 	assert_int_equal(ru.pss, KB(3311));
 	assert_int_equal(ru.private_clean, KB(140));
@@ -773,12 +779,16 @@ static void rollup_empty_or_header_only_has_nothing(void **state)
 	assert_int_equal(rollup_of(LIT("55e4c7a6b000-7ffd3b3fe000 ---p 00000000 00:00 0"
 				       "                          [rollup]\n"), &ru), 0);
 	assert_int_equal(ru.have, 0);
-	/* the header line is skipped, whatever it holds; lines after it still count */
-	assert_int_equal(rollup_of(LIT("ab-cd ---p 0 0:0 0 [rollup]\nPss: 4 kB\nPss_Dirty: 9 kB\n"
-				       "SwapPss: 1 kB\nShared_Clean: 9 kB\nAnonymous: 9 kB\n"), &ru), 0);
-	assert_int_equal(ru.have, ROLLUP_PSS | ROLLUP_SWAP_PSS);
+	/* the header line is skipped, whatever it holds; lines after it still count, fields not
+	 * wanted (Shared_Clean, Anonymous, ShmemPmdMapped) do not */
+	assert_int_equal(rollup_of(LIT("ab-cd ---p 0 0:0 0 [rollup]\nPss: 4 kB\nPss_Dirty: 3 kB\n"
+				       "SwapPss: 1 kB\nShared_Clean: 9 kB\nAnonymous: 9 kB\n"
+				       "ShmemPmdMapped: 9 kB\n"), &ru), 0);
+	assert_int_equal(ru.have, ROLLUP_PSS | ROLLUP_PSS_DIRTY | ROLLUP_SWAP_PSS);
 	assert_int_equal(ru.pss, KB(4));
+	assert_int_equal(ru.pss_dirty, KB(3));
 	assert_int_equal(ru.swap_pss, KB(1));
+	assert_int_equal(ru.shared_dirty + ru.anon_huge_pages + ru.locked, 0);
 	/* unterminated last line */
 	assert_int_equal(rollup_of(LIT("Rss: 8 kB\nPss: 4 kB"), &ru), 0);
 	assert_int_equal(ru.have, ROLLUP_RSS);
@@ -788,7 +798,8 @@ static void rollup_refuses_malformed_values(void **state)
 {
 	static const char *const bad[] = {
 		"Rss:\n", "Rss: 12\n", "Rss: x kB\n", "Pss: 1 MB\n", "Pss_Anon: -1 kB\n",
-		"Private_Dirty: 1 kB 2\n", "Swap: 1kBB\n", "SwapPss: kB\n",
+		"Private_Dirty: 1 kB 2\n", "Swap: 1kBB\n", "SwapPss: kB\n", "Shared_Dirty: 0x10 kB\n",
+		"Pss_Dirty: 1.5 kB\n", "AnonHugePages: 2048\n", "Locked: +4 kB\n",
 	};
 	struct smaps_rollup ru, sentinel;
 	size_t i;
@@ -1037,6 +1048,12 @@ static void assert_sums(const struct quadrant_sums *got, uint64_t size_kb, uint6
 	assert_int_equal(got->swap, KB(swap_kb));
 }
 
+static void assert_dirty(const struct quadrant_sums *got, uint64_t dirty_kb, uint64_t pss_dirty_kb)
+{
+	assert_int_equal(got->dirty, KB(dirty_kb));
+	assert_int_equal(got->pss_dirty, KB(pss_dirty_kb));
+}
+
 static const struct rec_map *find_mapping(const struct recorder *rec, const char *suffix)
 {
 	size_t i, n = strlen(suffix);
@@ -1051,10 +1068,10 @@ static const struct rec_map *find_mapping(const struct recorder *rec, const char
 
 /* The captured smaps of tests/helpers/mapping_kinds, stopped. Expected sums (kB) per quadrant
  * from the fixture by an independent script (tests/fixtures/captured/README.md, quad.awk):
- *   private_anon maps=16 size=456 rss=88 pss=84 swap=0
- *   private_file maps=16 size=2124 rss=1512 pss=105 swap=0
- *   shared_anon maps=3 size=88 rss=56 pss=56 swap=0
- *   shared_file maps=3 size=52 rss=32 pss=32 swap=0 */
+ *   private_anon maps=16 size=456 rss=88 pss=84 swap=0 dirty=84 pss_dirty=84
+ *   private_file maps=16 size=2124 rss=1512 pss=105 swap=0 dirty=64 pss_dirty=64
+ *   shared_anon maps=3 size=88 rss=56 pss=56 swap=0 dirty=56 pss_dirty=56
+ *   shared_file maps=3 size=52 rss=32 pss=32 swap=0 dirty=32 pss_dirty=32 */
 static void smaps_captured_sums_per_quadrant(void **state)
 {
 	struct smaps_result res;
@@ -1070,6 +1087,10 @@ static void smaps_captured_sums_per_quadrant(void **state)
 	assert_sums(&res.q[QUADRANT_PRIVATE_FILE], 2124, 1512, 105, 0);
 	assert_sums(&res.q[QUADRANT_SHARED_ANON], 88, 56, 56, 0);
 	assert_sums(&res.q[QUADRANT_SHARED_FILE], 52, 32, 32, 0);
+	assert_dirty(&res.q[QUADRANT_PRIVATE_ANON], 84, 84);
+	assert_dirty(&res.q[QUADRANT_PRIVATE_FILE], 64, 64);
+	assert_dirty(&res.q[QUADRANT_SHARED_ANON], 56, 56);
+	assert_dirty(&res.q[QUADRANT_SHARED_FILE], 32, 32);
 	result_done(&res);
 	free(b);
 }
@@ -1080,7 +1101,7 @@ static void smaps_captured_quadrants_sum_to_rollup_and_status(void **state)
 	struct smaps_result res;
 	struct smaps_rollup ru;
 	struct proc_status st;
-	uint64_t size = 0, rss = 0, pss = 0;
+	uint64_t size = 0, rss = 0, pss = 0, dirty = 0, pss_dirty = 0;
 	size_t len;
 	char *b;
 	int q;
@@ -1101,12 +1122,16 @@ static void smaps_captured_quadrants_sum_to_rollup_and_status(void **state)
 		size += res.q[q].size;
 		rss += res.q[q].rss;
 		pss += res.q[q].pss;
+		dirty += res.q[q].dirty;
+		pss_dirty += res.q[q].pss_dirty;
 	}
 	assert_int_equal(size, st.vm_size + KB(4)); /* + the [vsyscall] page smaps lists */
 	assert_int_equal(rss, ru.rss);
 	/* each mapping's Pss line is rounded down to a kB, the rollup's is not */
 	assert_true(pss <= ru.pss);
 	assert_true(ru.pss - pss < KB(res.mappings));
+	assert_int_equal(dirty, ru.shared_dirty + ru.private_dirty);
+	assert_true(pss_dirty <= ru.pss_dirty && ru.pss_dirty - pss_dirty < KB(res.mappings));
 	/* the shmem pages are the shared anonymous mappings plus the memfd (a shmem file) */
 	assert_int_equal(res.q[QUADRANT_SHARED_ANON].rss + find_mapping(&res.rec, "/memfd:pm-memfd (deleted)")->sums.rss,
 			 st.rss_shmem);
@@ -1173,44 +1198,46 @@ static void smaps_captured_callback_sees_each_mapping(void **state)
 }
 
 /* tests/fixtures/crafted/smaps_kinds, one mapping of each kind; per mapping (kB):
- *                                              quadrant       Size Rss Pss Swap
- *  1 r--p 1234  /usr/bin/prog                  private/file      8   8   8    0
- *  2 rw-p 0     [heap]                         private/anon    132 100 100   20
- *  3 rw-s 4242  /dev/zero (deleted)            shared/anon       4   4   2    0
- *  4 rw-p 4     /dev/zero                      private/anon      8   4   4    4
- *  5 rw-s 32769 /SYSV0000abcd (deleted)        shared/anon      16  12   6    4
- *  6 rw-s 7     [anon_shmem:x]                 shared/anon       4   4   4    0
- *  7 rw-s 1025  /memfd:buf (deleted)           shared/file       8   8   4    0
- *  8 r--p 99    /opt/my app/lib one.so         private/file      4   4   1    0
- *  9 rw-s 100   /var/lib/a\012b (deleted)      shared/file       4   4   4    0
- * 10 rw-p 0     [anon:pool]                    private/anon      4   4   4    0
- * 11 rw-p 1234  /usr/bin/prog (deleted)        private/file      4   4   4    0
- * 12 rw-p 0     (no name, trailing space)      private/anon      8   8   8    0
- * 13 r--s 555   /usr/share/x.cache             shared/file      12  12   3    0
- * 14 rw-p 0     [stack]                        private/anon    132  16  16    8
- * 15 r-xp 0     [vdso]                         private/anon      8   4   0    0
- * 16 --xp 0     [vsyscall]                     private/anon      4   0   0    0 */
+ *                                              quadrant       Size Rss Pss Swap  SD  PD PssD
+ *  1 r--p 1234  /usr/bin/prog                  private/file      8   8   8    0   0   0   0
+ *  2 rw-p 0     [heap]                         private/anon    132 100 100   20   0 100 100
+ *  3 rw-s 4242  /dev/zero (deleted)            shared/anon       4   4   2    0   4   0   2
+ *  4 rw-p 4     /dev/zero                      private/anon      8   4   4    4   0   4   4
+ *  5 rw-s 32769 /SYSV0000abcd (deleted)        shared/anon      16  12   6    4   8   4   6
+ *  6 rw-s 7     [anon_shmem:x]                 shared/anon       4   4   4    0   0   4   4
+ *  7 rw-s 1025  /memfd:buf (deleted)           shared/file       8   8   4    0   8   0   4
+ *  8 r--p 99    /opt/my app/lib one.so         private/file      4   4   1    0   0   0   0
+ *  9 rw-s 100   /var/lib/a\012b (deleted)      shared/file       4   4   4    0   0   4   4
+ * 10 rw-p 0     [anon:pool]                    private/anon      4   4   4    0   0   4   4
+ * 11 rw-p 1234  /usr/bin/prog (deleted)        private/file      4   4   4    0   0   4   4
+ * 12 rw-p 0     (no name, trailing space)      private/anon      8   8   8    0   0   8   8
+ * 13 r--s 555   /usr/share/x.cache             shared/file      12  12   3    0   0   0   0
+ * 14 rw-p 0     [stack]                        private/anon    132  16  16    8   0  16  16
+ * 15 r-xp 0     [vdso]                         private/anon      8   4   0    0   0   0   0
+ * 16 --xp 0     [vsyscall]                     private/anon      4   0   0    0   0   0   0
+ * (SD, PD, PssD: Shared_Dirty, Private_Dirty, Pss_Dirty; dirty is SD + PD. Mapping 5 has both:
+ * 8 kB shared by four processes, Pss 2, and 4 kB of its own, Pss 4.) */
 static const struct {
 	enum quadrant q;
 	const char *path; /* for file-backed mappings; "" for anonymous ones */
-	uint64_t size, rss, pss, swap;
+	uint64_t size, rss, pss, swap, dirty, pss_dirty;
 } kinds[] = {
-	{ QUADRANT_PRIVATE_FILE, "/usr/bin/prog", 8, 8, 8, 0 },
-	{ QUADRANT_PRIVATE_ANON, "", 132, 100, 100, 20 },
-	{ QUADRANT_SHARED_ANON, "", 4, 4, 2, 0 },
-	{ QUADRANT_PRIVATE_ANON, "", 8, 4, 4, 4 },
-	{ QUADRANT_SHARED_ANON, "", 16, 12, 6, 4 },
-	{ QUADRANT_SHARED_ANON, "", 4, 4, 4, 0 },
-	{ QUADRANT_SHARED_FILE, "/memfd:buf (deleted)", 8, 8, 4, 0 },
-	{ QUADRANT_PRIVATE_FILE, "/opt/my app/lib one.so", 4, 4, 1, 0 },
-	{ QUADRANT_SHARED_FILE, "/var/lib/a\\012b (deleted)", 4, 4, 4, 0 },
-	{ QUADRANT_PRIVATE_ANON, "", 4, 4, 4, 0 },
-	{ QUADRANT_PRIVATE_FILE, "/usr/bin/prog (deleted)", 4, 4, 4, 0 },
-	{ QUADRANT_PRIVATE_ANON, "", 8, 8, 8, 0 },
-	{ QUADRANT_SHARED_FILE, "/usr/share/x.cache", 12, 12, 3, 0 },
-	{ QUADRANT_PRIVATE_ANON, "", 132, 16, 16, 8 },
-	{ QUADRANT_PRIVATE_ANON, "", 8, 4, 0, 0 },
-	{ QUADRANT_PRIVATE_ANON, "", 4, 0, 0, 0 },
+	{ QUADRANT_PRIVATE_FILE, "/usr/bin/prog", 8, 8, 8, 0, 0, 0 },
+	{ QUADRANT_PRIVATE_ANON, "", 132, 100, 100, 20, 100, 100 },
+	{ QUADRANT_SHARED_ANON, "", 4, 4, 2, 0, 4, 2 },
+	{ QUADRANT_PRIVATE_ANON, "", 8, 4, 4, 4, 4, 4 },
+	{ QUADRANT_SHARED_ANON, "", 16, 12, 6, 4, 8 + 4, 6 },
+	{ QUADRANT_SHARED_ANON, "", 4, 4, 4, 0, 4, 4 },
+	{ QUADRANT_SHARED_FILE, "/memfd:buf (deleted)", 8, 8, 4, 0, 8, 4 },
+	{ QUADRANT_PRIVATE_FILE, "/opt/my app/lib one.so", 4, 4, 1, 0, 0, 0 },
+	{ QUADRANT_SHARED_FILE, "/var/lib/a\\012b (deleted)", 4, 4, 4, 0, 4, 4 },
+	{ QUADRANT_PRIVATE_ANON, "", 4, 4, 4, 0, 4, 4 },
+	{ QUADRANT_PRIVATE_FILE, "/usr/bin/prog (deleted)", 4, 4, 4, 0, 4, 4 },
+	{ QUADRANT_PRIVATE_ANON, "", 8, 8, 8, 0, 8, 8 },
+	{ QUADRANT_SHARED_FILE, "/usr/share/x.cache", 12, 12, 3, 0, 0, 0 },
+	{ QUADRANT_PRIVATE_ANON, "", 132, 16, 16, 8, 16, 16 },
+	{ QUADRANT_PRIVATE_ANON, "", 8, 4, 0, 0, 0, 0 },
+	{ QUADRANT_PRIVATE_ANON, "", 4, 0, 0, 0, 0, 0 },
 };
 
 static void smaps_crafted_kinds_classified_and_summed(void **state)
@@ -1234,6 +1261,7 @@ static void smaps_crafted_kinds_classified_and_summed(void **state)
 		assert_int_equal(m->path_len, strlen(kinds[i].path));
 		assert_memory_equal(m->path, kinds[i].path, m->path_len);
 		assert_sums(&m->sums, kinds[i].size, kinds[i].rss, kinds[i].pss, kinds[i].swap);
+		assert_dirty(&m->sums, kinds[i].dirty, kinds[i].pss_dirty);
 	}
 	/* the table above, summed by hand per quadrant */
 	assert_sums(&res.q[QUADRANT_PRIVATE_FILE], 8 + 4 + 4, 8 + 4 + 4, 8 + 1 + 4, 0);
@@ -1241,6 +1269,10 @@ static void smaps_crafted_kinds_classified_and_summed(void **state)
 		    100 + 4 + 4 + 8 + 16 + 4 + 0, 100 + 4 + 4 + 8 + 16 + 0 + 0, 20 + 4 + 8);
 	assert_sums(&res.q[QUADRANT_SHARED_ANON], 4 + 16 + 4, 4 + 12 + 4, 2 + 6 + 4, 4);
 	assert_sums(&res.q[QUADRANT_SHARED_FILE], 8 + 4 + 12, 8 + 4 + 12, 4 + 4 + 3, 0);
+	assert_dirty(&res.q[QUADRANT_PRIVATE_FILE], 0 + 0 + 4, 0 + 0 + 4);
+	assert_dirty(&res.q[QUADRANT_PRIVATE_ANON], 100 + 4 + 4 + 8 + 16 + 0 + 0, 100 + 4 + 4 + 8 + 16 + 0 + 0);
+	assert_dirty(&res.q[QUADRANT_SHARED_ANON], 4 + (8 + 4) + 4, 2 + 6 + 4);
+	assert_dirty(&res.q[QUADRANT_SHARED_FILE], 8 + 4 + 0, 4 + 4 + 0);
 	result_done(&res);
 	free(b);
 }
@@ -1407,6 +1439,54 @@ static void smaps_truncated_last_mapping_counts_its_complete_lines(void **state)
 	result_done(&res);
 }
 
+/* dirty is Shared_Dirty + Private_Dirty of each mapping, whichever lines it has, each taken
+ * once however often it repeats (the last wins, as for every field); Pss_Dirty apart. */
+static void smaps_dirty_sums_shared_and_private_dirty(void **state)
+{
+	static const char text[] =
+		"7f0000000000-7f0000004000 rw-p 00000000 00:00 0 \n"
+		"Pss_Dirty:             3 kB\nShared_Dirty:          4 kB\nPrivate_Dirty:         8 kB\n"
+		"7f0000004000-7f0000006000 rw-p 00000000 00:00 0 \n"
+		"Private_Dirty:         4 kB\n"		/* no Shared_Dirty line */
+		"7f0000006000-7f0000008000 rw-s 00000000 00:01 9  /SYSV00000009 (deleted)\n"
+		"Shared_Dirty:          8 kB\nShared_Dirty:          2 kB\n" /* repeated: 2 */
+		"Private_Dirty:         1 kB\nPrivate_Dirty:         1 kB\n"
+		"7f0000008000-7f000000a000 r--p 00000000 08:01 7  /lib/x.so\n"
+		"Shared_Clean:          8 kB\nPss_Dirty:             0 kB\n"; /* no dirty lines */
+	struct smaps_result res;
+
+	(void)state;
+	whole_parse(LIT(text), &res);
+	assert_int_equal(res.r, 0);
+	assert_int_equal(res.rec.n, 4);
+	assert_dirty(&res.rec.v[0].sums, 4 + 8, 3);
+	assert_dirty(&res.rec.v[1].sums, 4, 0);
+	assert_dirty(&res.rec.v[2].sums, 2 + 1, 0);
+	assert_dirty(&res.rec.v[3].sums, 0, 0);
+	assert_dirty(&res.q[QUADRANT_PRIVATE_ANON], 12 + 4, 3);
+	assert_dirty(&res.q[QUADRANT_SHARED_ANON], 3, 0);
+	assert_dirty(&res.q[QUADRANT_PRIVATE_FILE], 0, 0);
+	result_done(&res);
+
+	/* each half at the largest kB value that fits: their sum saturates, it does not wrap */
+	whole_parse(LIT("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n"
+			"Shared_Dirty: 18014398509481983 kB\nPrivate_Dirty: 18014398509481983 kB\n"), &res);
+	assert_int_equal(res.r, 0);
+	assert_int_equal(res.q[QUADRANT_PRIVATE_ANON].dirty, UINT64_MAX);
+	result_done(&res);
+
+	/* the dirty lines are checked like the others: before any header, or malformed */
+	whole_parse(LIT("Shared_Dirty: 4 kB\n7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n"), &res);
+	assert_int_equal(res.r, -EBADMSG);
+	result_done(&res);
+	whole_parse(LIT("Pss_Dirty: 4 kB\n"), &res);
+	assert_int_equal(res.r, -EBADMSG);
+	result_done(&res);
+	whole_parse(LIT("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nPrivate_Dirty: 18014398509481984 kB\n"), &res);
+	assert_int_equal(res.r, -ERANGE);
+	result_done(&res);
+}
+
 static void smaps_refuses_malformed_headers_and_values(void **state)
 {
 	static const char *const bad[] = {
@@ -1425,6 +1505,9 @@ static void smaps_refuses_malformed_headers_and_values(void **state)
 		"7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nSize: four kB\n",
 		"7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nPss: -4 kB\n",
 		"7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nSwap: 4 kB 4\n",
+		"7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nShared_Dirty: 4 MB\n",
+		"7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nPrivate_Dirty: kB\n",
+		"7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nPss_Dirty: 4 kb\n",
 	};
 	size_t i;
 
@@ -1811,6 +1894,7 @@ int main(void)
 		cmocka_unit_test(smaps_empty_input_has_no_mappings),
 		cmocka_unit_test(smaps_field_before_any_header_is_refused),
 		cmocka_unit_test(smaps_truncated_last_mapping_counts_its_complete_lines),
+		cmocka_unit_test(smaps_dirty_sums_shared_and_private_dirty),
 		cmocka_unit_test(smaps_refuses_malformed_headers_and_values),
 		cmocka_unit_test(smaps_refuses_sizes_whose_bytes_overflow),
 		cmocka_unit_test(smaps_callback_error_stops_the_parse),
