@@ -93,6 +93,7 @@ struct snapshot {
 	/* machine totals over every process read */
 	struct quadrant_sums quad_total[QUADRANT_COUNT];
 	bool have_quad_total;
+	bool have_quad_pss_dirty; /* some process's smaps had Pss_Dirty (kernels >= 6.0) */
 	uint64_t pss_total, uss_total, swap_total;
 	bool have_pss_total, have_uss_total;
 

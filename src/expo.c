@@ -220,6 +220,21 @@ static bool get_swap_pss(const struct proc_sample *p, uint64_t *v)
 	*v = p->rollup.swap_pss;
 	return rollup_has(p, ROLLUP_SWAP_PSS);
 }
+static bool get_dirty(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->rollup.shared_dirty + p->rollup.private_dirty;
+	return rollup_has(p, ROLLUP_SHARED_DIRTY | ROLLUP_PRIVATE_DIRTY) && *v >= p->rollup.shared_dirty;
+}
+static bool get_anon_huge_pages(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->rollup.anon_huge_pages;
+	return rollup_has(p, ROLLUP_ANON_HUGE_PAGES);
+}
+static bool get_locked_pss(const struct proc_sample *p, uint64_t *v)
+{
+	*v = p->rollup.locked;
+	return rollup_has(p, ROLLUP_LOCKED);
+}
 
 static const struct proc_family {
 	const char *name;
@@ -253,6 +268,15 @@ static const struct proc_family {
 	{ "procmem_process_swap_pss_bytes",
 	  "Proportional swap: SwapPss in /proc/PID/smaps_rollup. Swapped pages divided by the number of processes sharing them.",
 	  get_swap_pss },
+	{ "procmem_process_dirty_bytes",
+	  "Dirty resident memory: Shared_Dirty + Private_Dirty in /proc/PID/smaps_rollup (pmap -x Dirty). Pages that must be written to their file or to swap before they can be freed; shared pages count in full, as in RSS.",
+	  get_dirty },
+	{ "procmem_process_anon_huge_pages_bytes",
+	  "Anonymous memory in transparent huge pages: AnonHugePages in /proc/PID/smaps_rollup (huge pages mapped whole, by a PMD).",
+	  get_anon_huge_pages },
+	{ "procmem_process_locked_pss_bytes",
+	  "Proportional set size of mlocked mappings: Locked in /proc/PID/smaps_rollup, the Pss of the VM_LOCKED mappings (mlock, mlockall, MAP_LOCKED), not their size (VmLck). Locked pages are never reclaimed.",
+	  get_locked_pss },
 };
 
 static const struct {
@@ -289,6 +313,19 @@ static const struct quadrant_family {
 	  "procmem_quadrant_swap_bytes",
 	  "Swapped-out memory by quadrant, summed over every process read: Swap in /proc/PID/smaps.",
 	  offsetof(struct quadrant_sums, swap) },
+	{ "procmem_process_quadrant_dirty_bytes",
+	  "Dirty memory by quadrant: Shared_Dirty + Private_Dirty summed over the mappings of /proc/PID/smaps (pmap -x Dirty). Dirty pages of shared/file mappings can be written back to their file; those of the other quadrants (anonymous memory, the copied pages of written private file mappings) only swapped out.",
+	  "procmem_quadrant_dirty_bytes",
+	  "Dirty memory by quadrant, summed over every process read: Shared_Dirty + Private_Dirty in /proc/PID/smaps. Counts shared pages once per process; procmem_quadrant_pss_dirty_bytes counts each page once.",
+	  offsetof(struct quadrant_sums, dirty) },
+};
+
+/* A machine total with no per-process family: Pss_Dirty is for summing over processes; per
+ * process, dirty and pss say enough. Known only where the kernel prints it. */
+static const struct quadrant_family quadrant_pss_dirty = {
+	NULL, NULL, "procmem_quadrant_pss_dirty_bytes",
+	"Proportional dirty memory by quadrant, summed over every process read: Pss_Dirty in /proc/PID/smaps (kernels 6.0 and later; absent before). Each dirty page counts once: the memory that must be written back (shared/file) or swapped (the other quadrants) before it can be freed.",
+	offsetof(struct quadrant_sums, pss_dirty),
 };
 
 static uint64_t field_at(const void *base, size_t off)
@@ -493,25 +530,30 @@ static void render_info(struct render *r)
 
 /* ---- machine ------------------------------------------------------------------------------- */
 
+static void render_quadrant_total(struct render *r, const struct quadrant_family *fam)
+{
+	int q;
+
+	family(r->out, r->f, fam->total_name, GAUGE, fam->total_help);
+	for (q = 0; q < QUADRANT_COUNT; q++) {
+		buf_addstr(r->out, fam->total_name);
+		buf_addch(r->out, '{');
+		quadrant_labels(r->out, (enum quadrant)q);
+		sample_close(r->out, field_at(&r->s->quad_total[q], fam->off));
+	}
+}
+
 static void render_machine(struct render *r)
 {
 	const struct snapshot *s = r->s;
 	struct buf *out = r->out;
 	size_t k;
-	int q;
 
 	if (s->have_quad_total) {
-		for (k = 0; k < sizeof(quadrant_families) / sizeof(quadrant_families[0]); k++) {
-			const struct quadrant_family *fam = &quadrant_families[k];
-
-			family(out, r->f, fam->total_name, GAUGE, fam->total_help);
-			for (q = 0; q < QUADRANT_COUNT; q++) {
-				buf_addstr(out, fam->total_name);
-				buf_addch(out, '{');
-				quadrant_labels(out, (enum quadrant)q);
-				sample_close(out, field_at(&s->quad_total[q], fam->off));
-			}
-		}
+		for (k = 0; k < sizeof(quadrant_families) / sizeof(quadrant_families[0]); k++)
+			render_quadrant_total(r, &quadrant_families[k]);
+		if (s->have_quad_pss_dirty)
+			render_quadrant_total(r, &quadrant_pss_dirty);
 	}
 	if (s->have_pss_total) {
 		family(out, r->f, "procmem_pss_bytes", GAUGE,

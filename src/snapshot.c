@@ -195,12 +195,11 @@ static void totals(struct snapshot *s)
 			}
 		}
 		if (p->flags & SAMPLE_QUADRANTS) {
-			for (q = 0; q < QUADRANT_COUNT; q++) {
-				sat_add(&s->quad_total[q].size, p->quad[q].size);
-				sat_add(&s->quad_total[q].rss, p->quad[q].rss);
-				sat_add(&s->quad_total[q].pss, p->quad[q].pss);
-				sat_add(&s->quad_total[q].swap, p->quad[q].swap);
-			}
+			for (q = 0; q < QUADRANT_COUNT; q++)
+				quadrant_sums_add(&s->quad_total[q], &p->quad[q]);
+			/* the kernel that wrote Pss_Dirty in the rollup wrote it in smaps too */
+			if ((p->flags & SAMPLE_ROLLUP) && (p->rollup.have & ROLLUP_PSS_DIRTY))
+				s->have_quad_pss_dirty = true;
 		}
 	}
 	/* the machine's quadrants exist in full mode even when no process could be read */

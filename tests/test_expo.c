@@ -836,8 +836,8 @@ static size_t count_series(const struct expo *e, const char *name, const char *n
 	 PROC_STATUS_VMSWAP)
 #define ROLLUP_NO_KINDS                                                                              \
 	(ROLLUP_RSS | ROLLUP_PSS | ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY | ROLLUP_SWAP |         \
-	 ROLLUP_SWAP_PSS)
-#define ROLLUP_ALL (ROLLUP_NO_KINDS | ROLLUP_PSS_ANON | ROLLUP_PSS_FILE | ROLLUP_PSS_SHMEM)
+	 ROLLUP_SWAP_PSS | ROLLUP_SHARED_DIRTY | ROLLUP_ANON_HUGE_PAGES | ROLLUP_LOCKED)
+#define ROLLUP_ALL (ROLLUP_NO_KINDS | ROLLUP_PSS_ANON | ROLLUP_PSS_FILE | ROLLUP_PSS_SHMEM | ROLLUP_PSS_DIRTY)
 
 #define BTIME 1700000000u
 #define HZ 100u
@@ -885,17 +885,34 @@ static void set_rollup(struct proc_sample *p, uint32_t have, uint64_t pss, uint6
 					   .swap = p->status.vm_swap, .swap_pss = swap_pss };
 }
 
+/* The rollup lines after set_rollup()'s: Shared_Dirty, Pss_Dirty, AnonHugePages, Locked. */
+static void set_rollup_more(struct proc_sample *p, uint64_t shared_dirty, uint64_t pss_dirty,
+			    uint64_t anon_huge_pages, uint64_t locked)
+{
+	p->rollup.shared_dirty = shared_dirty;
+	p->rollup.pss_dirty = pss_dirty;
+	p->rollup.anon_huge_pages = anon_huge_pages;
+	p->rollup.locked = locked;
+}
+
 static void set_quad(struct proc_sample *p, enum quadrant q, uint64_t size, uint64_t rss, uint64_t pss,
 		     uint64_t swap)
 {
 	p->flags |= SAMPLE_QUADRANTS;
-	p->quad[q] = (struct quadrant_sums){ size, rss, pss, swap };
+	p->quad[q] = (struct quadrant_sums){ .size = size, .rss = rss, .pss = pss, .swap = swap };
+}
+
+static void set_quad_dirty(struct proc_sample *p, enum quadrant q, uint64_t dirty, uint64_t pss_dirty)
+{
+	p->quad[q].dirty = dirty;
+	p->quad[q].pss_dirty = pss_dirty;
 }
 
 /*
  * The processes of the full-mode snapshot (sizes in bytes):
  *   pid 1   systemd  root   unit ""                   rollup with kinds, quadrants
- *   pid 200 bash     alice  user@1000.service        rollup without kinds (older kernel), quadrants
+ *   pid 200 bash     alice  user@1000.service        rollup without kinds or Pss_Dirty (older
+ *                                                    kernel), quadrants
  *   pid 300 <weird>  bob    app.service              status only (smaps skipped: too large)
  *   pid 400 bash     alice  user@1000.service        rollup, quadrants; not exported (--top 3)
  * Added out of pid order: snapshot_finish sorts.
@@ -916,11 +933,15 @@ static struct snapshot *full_snapshot(enum smaps_mode mode)
 	p->start_ticks = 99999;
 	if (mode != SMAPS_OFF)
 		set_rollup(p, ROLLUP_ALL, 50 * 1024, 40 * 1024, 10 * 1024, 0, 8 * 1024, 32 * 1024, 0);
+	if (mode != SMAPS_OFF)
+		set_rollup_more(p, 4 * 1024, 34 * 1024, 0, 0);
 	if (mode == SMAPS_FULL) {
 		set_quad(p, QUADRANT_PRIVATE_ANON, 400 * 1024, 100 * 1024, 40 * 1024, 0);
 		set_quad(p, QUADRANT_PRIVATE_FILE, 8000 * 1024, 200 * 1024, 10 * 1024, 0);
 		set_quad(p, QUADRANT_SHARED_ANON, 0, 0, 0, 0);
 		set_quad(p, QUADRANT_SHARED_FILE, 600 * 1024, 0, 0, 0);
+		set_quad_dirty(p, QUADRANT_PRIVATE_ANON, 30 * 1024, 29 * 1024);
+		set_quad_dirty(p, QUADRANT_PRIVATE_FILE, 6 * 1024, 5 * 1024);
 	}
 
 	p = add(s, 1, 0, "systemd", 7, "root", "", "/usr/lib/systemd/systemd");
@@ -929,11 +950,18 @@ static struct snapshot *full_snapshot(enum smaps_mode mode)
 	if (mode != SMAPS_OFF)
 		set_rollup(p, ROLLUP_ALL, 5000 * 1024, 2900 * 1024, 1600 * 1024, 500 * 1024, 700 * 1024,
 			   2300 * 1024, 0);
+	if (mode != SMAPS_OFF)
+		set_rollup_more(p, 1200 * 1024, 2900 * 1024, 2048 * 1024, 512 * 1024);
 	if (mode == SMAPS_FULL) {
 		set_quad(p, QUADRANT_PRIVATE_ANON, 4000 * 1024, 3000 * 1024, 2900 * 1024, 0);
 		set_quad(p, QUADRANT_PRIVATE_FILE, 14000 * 1024, 6000 * 1024, 1600 * 1024, 0);
 		set_quad(p, QUADRANT_SHARED_ANON, 1500 * 1024, 1000 * 1024, 500 * 1024, 0);
 		set_quad(p, QUADRANT_SHARED_FILE, 500 * 1024, 0, 0, 0);
+		/* Shared_Dirty + Private_Dirty = 1200 + 2300 over the four; Pss_Dirty 2900 */
+		set_quad_dirty(p, QUADRANT_PRIVATE_ANON, 2500 * 1024, 2450 * 1024);
+		set_quad_dirty(p, QUADRANT_PRIVATE_FILE, 200 * 1024, 150 * 1024);
+		set_quad_dirty(p, QUADRANT_SHARED_ANON, 600 * 1024, 300 * 1024);
+		set_quad_dirty(p, QUADRANT_SHARED_FILE, 200 * 1024, 0);
 	}
 
 	p = add(s, 200, 1, "bash", 4, "alice", "user@1000.service", "/usr/bin/bash");
@@ -941,11 +969,15 @@ static struct snapshot *full_snapshot(enum smaps_mode mode)
 	p->start_ticks = 12345; /* 123.45 s */
 	if (mode != SMAPS_OFF)
 		set_rollup(p, ROLLUP_NO_KINDS, 2600 * 1024, 0, 0, 0, 100 * 1024, 1900 * 1024, 16 * 1024);
+	if (mode != SMAPS_OFF)
+		set_rollup_more(p, 100 * 1024, 0, 0, 0);
 	if (mode == SMAPS_FULL) {
 		set_quad(p, QUADRANT_PRIVATE_ANON, 2600 * 1024, 2000 * 1024, 1950 * 1024, 64 * 1024);
 		set_quad(p, QUADRANT_PRIVATE_FILE, 7000 * 1024, 3000 * 1024, 650 * 1024, 0);
 		set_quad(p, QUADRANT_SHARED_ANON, 0, 0, 0, 0);
 		set_quad(p, QUADRANT_SHARED_FILE, 400 * 1024, 0, 0, 0);
+		set_quad_dirty(p, QUADRANT_PRIVATE_ANON, 1900 * 1024, 0); /* no Pss_Dirty lines */
+		set_quad_dirty(p, QUADRANT_PRIVATE_FILE, 100 * 1024, 0);
 	}
 
 	p = add(s, 300, 1, weird_comm, sizeof(weird_comm) - 1, "bob", "app.service", "/opt/app/bin/app");
@@ -1009,6 +1041,8 @@ static const char *const per_process_families[] = {
 	"procmem_process_pss_kind_bytes", "procmem_process_quadrant_virtual_bytes",
 	"procmem_process_quadrant_resident_bytes", "procmem_process_quadrant_pss_bytes",
 	"procmem_process_quadrant_swap_bytes", "procmem_process_start_time_seconds", "procmem_process_info",
+	"procmem_process_dirty_bytes", "procmem_process_anon_huge_pages_bytes",
+	"procmem_process_locked_pss_bytes", "procmem_process_quadrant_dirty_bytes",
 };
 #define NPERPROC (sizeof(per_process_families) / sizeof(per_process_families[0]))
 
@@ -1035,6 +1069,12 @@ static void test_full_mode_text_values(void **state)
 	expect_series_u64(e, "procmem_process_pss_kind_bytes{pid=\"1\",comm=\"systemd\",kind=\"anon\"}", 2900 * 1024);
 	expect_series_u64(e, "procmem_process_pss_kind_bytes{pid=\"1\",comm=\"systemd\",kind=\"file\"}", 1600 * 1024);
 	expect_series_u64(e, "procmem_process_pss_kind_bytes{pid=\"1\",comm=\"systemd\",kind=\"shmem\"}", 500 * 1024);
+	expect_series_u64(e, "procmem_process_dirty_bytes{pid=\"1\",comm=\"systemd\"}", (1200 + 2300) * 1024);
+	expect_series_u64(e, "procmem_process_dirty_bytes{pid=\"200\",comm=\"bash\"}", (100 + 1900) * 1024);
+	expect_series_u64(e, "procmem_process_anon_huge_pages_bytes{pid=\"1\",comm=\"systemd\"}", 2048 * 1024);
+	expect_series_u64(e, "procmem_process_anon_huge_pages_bytes{pid=\"200\",comm=\"bash\"}", 0);
+	expect_series_u64(e, "procmem_process_locked_pss_bytes{pid=\"1\",comm=\"systemd\"}", 512 * 1024);
+	expect_series_u64(e, "procmem_process_locked_pss_bytes{pid=\"200\",comm=\"bash\"}", 0);
 
 	/* quadrants */
 	expect_series_u64(e, "procmem_process_quadrant_resident_bytes{pid=\"1\",comm=\"systemd\",sharing=\"private\",backing=\"anonymous\"}",
@@ -1048,6 +1088,17 @@ static void test_full_mode_text_values(void **state)
 	expect_series_u64(e, "procmem_process_quadrant_swap_bytes{pid=\"200\",comm=\"bash\",sharing=\"private\",backing=\"anonymous\"}",
 		   64 * 1024);
 	assert_int_equal(count_series(e, "procmem_process_quadrant_pss_bytes", NULL), 2 * 4);
+	expect_series_u64(e, "procmem_process_quadrant_dirty_bytes{pid=\"1\",comm=\"systemd\",sharing=\"private\",backing=\"anonymous\"}",
+		   2500 * 1024);
+	expect_series_u64(e, "procmem_process_quadrant_dirty_bytes{pid=\"1\",comm=\"systemd\",sharing=\"private\",backing=\"file\"}",
+		   200 * 1024);
+	expect_series_u64(e, "procmem_process_quadrant_dirty_bytes{pid=\"1\",comm=\"systemd\",sharing=\"shared\",backing=\"anonymous\"}",
+		   600 * 1024);
+	expect_series_u64(e, "procmem_process_quadrant_dirty_bytes{pid=\"1\",comm=\"systemd\",sharing=\"shared\",backing=\"file\"}",
+		   200 * 1024);
+	expect_series_u64(e, "procmem_process_quadrant_dirty_bytes{pid=\"200\",comm=\"bash\",sharing=\"shared\",backing=\"file\"}", 0);
+	assert_int_equal(count_series(e, "procmem_process_quadrant_dirty_bytes", NULL), 2 * 4);
+	assert_false(has_family(e, "procmem_process_quadrant_pss_dirty_bytes")); /* a machine figure */
 
 	/* start time = btime + ticks / hz, exactly */
 	expect_series(e, "procmem_process_start_time_seconds{pid=\"1\",comm=\"systemd\"}", "1700000000.05");
@@ -1071,6 +1122,19 @@ static void test_full_mode_text_values(void **state)
 	expect_series_u64(e, "procmem_quadrant_virtual_bytes{sharing=\"shared\",backing=\"file\"}", (500 + 400 + 600) * 1024);
 	expect_series_u64(e, "procmem_quadrant_swap_bytes{sharing=\"private\",backing=\"anonymous\"}", 64 * 1024);
 	assert_int_equal(count_series(e, "procmem_quadrant_swap_bytes", NULL), 4);
+	expect_series_u64(e, "procmem_quadrant_dirty_bytes{sharing=\"private\",backing=\"anonymous\"}",
+		   (2500 + 1900 + 30) * 1024);
+	expect_series_u64(e, "procmem_quadrant_dirty_bytes{sharing=\"private\",backing=\"file\"}",
+		   (200 + 100 + 6) * 1024);
+	expect_series_u64(e, "procmem_quadrant_dirty_bytes{sharing=\"shared\",backing=\"anonymous\"}", 600 * 1024);
+	expect_series_u64(e, "procmem_quadrant_dirty_bytes{sharing=\"shared\",backing=\"file\"}", 200 * 1024);
+	/* pid 200's kernel printed no Pss_Dirty: it adds nothing, the others are known */
+	expect_series_u64(e, "procmem_quadrant_pss_dirty_bytes{sharing=\"private\",backing=\"anonymous\"}",
+		   (2450 + 29) * 1024);
+	expect_series_u64(e, "procmem_quadrant_pss_dirty_bytes{sharing=\"private\",backing=\"file\"}",
+		   (150 + 5) * 1024);
+	expect_series_u64(e, "procmem_quadrant_pss_dirty_bytes{sharing=\"shared\",backing=\"anonymous\"}", 300 * 1024);
+	expect_series_u64(e, "procmem_quadrant_pss_dirty_bytes{sharing=\"shared\",backing=\"file\"}", 0);
 
 	/* aggregates */
 	expect_series_u64(e, "procmem_user_processes{user=\"alice\"}", 2);
@@ -1189,7 +1253,9 @@ static void test_unknown_figures_are_absent_not_zero(void **state)
 		"procmem_process_pss_bytes", "procmem_process_uss_bytes", "procmem_process_swap_pss_bytes",
 		"procmem_process_pss_kind_bytes", "procmem_process_quadrant_virtual_bytes",
 		"procmem_process_quadrant_resident_bytes", "procmem_process_quadrant_pss_bytes",
-		"procmem_process_quadrant_swap_bytes",
+		"procmem_process_quadrant_swap_bytes", "procmem_process_dirty_bytes",
+		"procmem_process_anon_huge_pages_bytes", "procmem_process_locked_pss_bytes",
+		"procmem_process_quadrant_dirty_bytes",
 	};
 	size_t k;
 
@@ -1211,6 +1277,55 @@ static void test_unknown_figures_are_absent_not_zero(void **state)
 	expect_no_series(e, "procmem_process_swap_bytes{pid=\"1\",comm=\"systemd\"}");
 	expect_series_u64(e, "procmem_process_swap_bytes{pid=\"200\",comm=\"bash\"}", 64 * 1024);
 	expo_free(e);
+
+	/* rollup lines the kernel did not print: dirty needs both its halves */
+	s->procs[0].rollup.have &= ~(uint32_t)(ROLLUP_SHARED_DIRTY | ROLLUP_ANON_HUGE_PAGES | ROLLUP_LOCKED);
+	e = render_read(s, EXPO_TEXT, NULL, NULL);
+	expect_no_series(e, "procmem_process_dirty_bytes{pid=\"1\",comm=\"systemd\"}");
+	expect_no_series(e, "procmem_process_anon_huge_pages_bytes{pid=\"1\",comm=\"systemd\"}");
+	expect_no_series(e, "procmem_process_locked_pss_bytes{pid=\"1\",comm=\"systemd\"}");
+	expect_series_u64(e, "procmem_process_dirty_bytes{pid=\"200\",comm=\"bash\"}", (100 + 1900) * 1024);
+	expo_free(e);
+	snapshot_free(s);
+}
+
+/* One process in full mode; `have` says whether its kernel printed Pss_Dirty (>= 6.0). */
+static struct snapshot *one_process_snapshot(bool pss_dirty)
+{
+	struct snapshot *s = snapshot_new(SMAPS_FULL);
+	struct select_opts sel = { 0 };
+	struct proc_sample *p;
+
+	assert_non_null(s);
+	p = add(s, 7, 1, "old", 3, "root", "", "/bin/old");
+	set_status(p, 1000 * 1024, 100 * 1024, 100 * 1024, 0, 10, 10, 0);
+	set_rollup(p, ROLLUP_NO_KINDS | (pss_dirty ? ROLLUP_PSS_DIRTY : 0), 100 * 1024, 0, 0, 0,
+		   10 * 1024, 20 * 1024, 0);
+	set_rollup_more(p, 0, pss_dirty ? 20 * 1024 : 0, 0, 0);
+	set_quad(p, QUADRANT_PRIVATE_ANON, 500 * 1024, 100 * 1024, 50 * 1024, 0);
+	set_quad_dirty(p, QUADRANT_PRIVATE_ANON, 20 * 1024, pss_dirty ? 20 * 1024 : 0);
+	assert_int_equal(snapshot_finish(s, &sel), 0);
+	return s;
+}
+
+/* Pss_Dirty in no process's rollup (kernels before 6.0): the machine's quadrant pss_dirty is
+ * not known, so the family is absent, not zero; dirty by quadrant is still there. */
+static void test_quadrant_pss_dirty_absent_before_kernel_6_0(void **state)
+{
+	struct snapshot *s = one_process_snapshot(false);
+	struct expo *e = render_read(s, EXPO_TEXT, NULL, NULL);
+
+	(void)state;
+	assert_false(has_family(e, "procmem_quadrant_pss_dirty_bytes"));
+	expect_series_u64(e, "procmem_quadrant_dirty_bytes{sharing=\"private\",backing=\"anonymous\"}", 20 * 1024);
+	expo_free(e);
+	snapshot_free(s);
+
+	s = one_process_snapshot(true);
+	e = render_read(s, EXPO_TEXT, NULL, NULL);
+	expect_series_u64(e, "procmem_quadrant_pss_dirty_bytes{sharing=\"private\",backing=\"anonymous\"}", 20 * 1024);
+	expect_series_u64(e, "procmem_quadrant_pss_dirty_bytes{sharing=\"shared\",backing=\"file\"}", 0);
+	expo_free(e);
 	snapshot_free(s);
 }
 
@@ -1224,7 +1339,10 @@ static void test_smaps_off_has_no_smaps_families(void **state)
 		"procmem_process_quadrant_resident_bytes", "procmem_process_quadrant_pss_bytes",
 		"procmem_process_quadrant_swap_bytes", "procmem_user_pss_bytes", "procmem_user_uss_bytes",
 		"procmem_unit_pss_bytes", "procmem_unit_uss_bytes", "procmem_mapping_pss_bytes",
-		"procmem_mapping_resident_bytes",
+		"procmem_mapping_resident_bytes", "procmem_process_dirty_bytes",
+		"procmem_process_anon_huge_pages_bytes", "procmem_process_locked_pss_bytes",
+		"procmem_process_quadrant_dirty_bytes", "procmem_quadrant_dirty_bytes",
+		"procmem_quadrant_pss_dirty_bytes",
 	};
 	struct snapshot *s = full_snapshot(SMAPS_OFF);
 	struct expo *e = render_read(s, EXPO_TEXT, &tail, NULL);
@@ -1251,8 +1369,14 @@ static void test_smaps_rollup_has_pss_but_no_quadrants(void **state)
 	(void)state;
 	expect_series_u64(e, "procmem_pss_bytes", (5000 + 2600 + 50) * 1024);
 	expect_series_u64(e, "procmem_process_pss_bytes{pid=\"200\",comm=\"bash\"}", 2600 * 1024);
+	expect_series_u64(e, "procmem_process_dirty_bytes{pid=\"1\",comm=\"systemd\"}", (1200 + 2300) * 1024);
+	expect_series_u64(e, "procmem_process_anon_huge_pages_bytes{pid=\"1\",comm=\"systemd\"}", 2048 * 1024);
+	expect_series_u64(e, "procmem_process_locked_pss_bytes{pid=\"1\",comm=\"systemd\"}", 512 * 1024);
 	assert_false(has_family(e, "procmem_quadrant_resident_bytes"));
 	assert_false(has_family(e, "procmem_process_quadrant_resident_bytes"));
+	assert_false(has_family(e, "procmem_process_quadrant_dirty_bytes"));
+	assert_false(has_family(e, "procmem_quadrant_dirty_bytes"));
+	assert_false(has_family(e, "procmem_quadrant_pss_dirty_bytes"));
 	assert_false(has_family(e, "procmem_mapping_pss_bytes"));
 	expo_free(e);
 	snapshot_free(s);
@@ -1488,6 +1612,7 @@ int main(void)
 		cmocka_unit_test(test_integers_have_no_decimal_point),
 		cmocka_unit_test(test_per_process_series_only_for_exported_processes),
 		cmocka_unit_test(test_unknown_figures_are_absent_not_zero),
+		cmocka_unit_test(test_quadrant_pss_dirty_absent_before_kernel_6_0),
 		cmocka_unit_test(test_smaps_off_has_no_smaps_families),
 		cmocka_unit_test(test_smaps_rollup_has_pss_but_no_quadrants),
 		cmocka_unit_test(test_full_mode_without_processes),

@@ -31,7 +31,7 @@ struct spec {
 	int rollup;			 /* 0: not read; 1: read, with every field */
 	uint64_t pss, pclean, pdirty;	 /* rollup (kB) */
 	int quads;			 /* full smaps read */
-	uint64_t qrss[QUADRANT_COUNT];	 /* quadrant resident (kB); size, pss, swap derived */
+	uint64_t qrss[QUADRANT_COUNT];	 /* quadrant resident (kB); size, pss, swap, dirty derived */
 };
 
 static void add_sample(struct snapshot *s, const struct spec *sp)
@@ -52,7 +52,7 @@ static void add_sample(struct snapshot *s, const struct spec *sp)
 	if (sp->rollup) {
 		p->flags |= SAMPLE_ROLLUP;
 		p->rollup.have = ROLLUP_RSS | ROLLUP_PSS | ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY |
-				 ROLLUP_SWAP | ROLLUP_SWAP_PSS;
+				 ROLLUP_SWAP | ROLLUP_SWAP_PSS | ROLLUP_PSS_DIRTY;
 		p->rollup.rss = KB(sp->rss);
 		p->rollup.pss = KB(sp->pss);
 		p->rollup.private_clean = KB(sp->pclean);
@@ -65,6 +65,8 @@ static void add_sample(struct snapshot *s, const struct spec *sp)
 			p->quad[q].size = 2 * KB(sp->qrss[q]);
 			p->quad[q].pss = KB(sp->qrss[q]) / 2;
 			p->quad[q].swap = KB(q);
+			p->quad[q].dirty = KB(sp->qrss[q]) / 4;
+			p->quad[q].pss_dirty = KB(sp->qrss[q]) / 8;
 		}
 	}
 }
@@ -122,6 +124,46 @@ static void totals_sum_over_samples_that_have_each_figure(void **state)
 	assert_int_equal(s->quad_total[QUADRANT_SHARED_FILE].size, 2 * KB(550 + 400 + 500 + 60));
 	assert_int_equal(s->quad_total[QUADRANT_PRIVATE_ANON].pss, KB(200 + 500 + 150 + 90) / 2);
 	assert_int_equal(s->quad_total[QUADRANT_SHARED_ANON].swap, 4 * KB(QUADRANT_SHARED_ANON));
+	assert_int_equal(s->quad_total[QUADRANT_SHARED_FILE].dirty, KB(550 + 400 + 500 + 60) / 4);
+	assert_int_equal(s->quad_total[QUADRANT_PRIVATE_FILE].pss_dirty, KB(100 + 300 + 100 + 150) / 8);
+	assert_true(s->have_quad_pss_dirty);
+	snapshot_free(s);
+}
+
+/* Pss_Dirty is known when the kernel printed it (in the rollup as in smaps, kernels >= 6.0),
+ * for some process whose smaps was read. */
+static void quadrant_pss_dirty_known_only_where_the_kernel_prints_it(void **state)
+{
+	struct spec old[ARRAY_SIZE(machine)];
+	struct snapshot *s;
+	size_t i;
+
+	(void)state;
+	s = build(SMAPS_FULL, machine, ARRAY_SIZE(machine));
+	for (i = 0; i < s->nprocs; i++)
+		s->procs[i].rollup.have &= ~(uint32_t)ROLLUP_PSS_DIRTY;
+	assert_int_equal(snapshot_finish(s, &SELECT_ALL), 0);
+	assert_true(s->have_quad_total);
+	assert_false(s->have_quad_pss_dirty);
+	snapshot_free(s);
+
+	/* only pid 300 has the line, and its smaps was not read */
+	s = build(SMAPS_FULL, machine, ARRAY_SIZE(machine));
+	for (i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid != 300)
+			s->procs[i].rollup.have &= ~(uint32_t)ROLLUP_PSS_DIRTY;
+	assert_int_equal(snapshot_finish(s, &SELECT_ALL), 0);
+	assert_false(s->have_quad_pss_dirty);
+	snapshot_free(s);
+
+	/* rollup mode: no quadrants at all */
+	for (i = 0; i < ARRAY_SIZE(machine); i++) {
+		old[i] = machine[i];
+		old[i].quads = 0;
+	}
+	s = build(SMAPS_ROLLUP, old, ARRAY_SIZE(old));
+	assert_int_equal(snapshot_finish(s, &SELECT_ALL), 0);
+	assert_false(s->have_quad_pss_dirty);
 	snapshot_free(s);
 }
 
@@ -608,6 +650,20 @@ static void sums_saturate_instead_of_wrapping(void **state)
 	assert_int_equal(s->pss_total, UINT64_MAX);
 	assert_int_equal(s->users[0].resident, UINT64_MAX);
 	snapshot_free(s);
+
+	s = snapshot_new(SMAPS_FULL);
+	for (i = 0; i < 2; i++) {
+		p = snapshot_add_proc(s);
+		assert_non_null(p);
+		p->pid = (uint32_t)i + 1;
+		p->flags = SAMPLE_ROLLUP | SAMPLE_QUADRANTS;
+		p->quad[QUADRANT_SHARED_FILE].dirty = UINT64_MAX - 1;
+		p->quad[QUADRANT_SHARED_FILE].pss_dirty = UINT64_MAX / 2 + 1;
+	}
+	assert_int_equal(snapshot_finish(s, &SELECT_ALL), 0);
+	assert_int_equal(s->quad_total[QUADRANT_SHARED_FILE].dirty, UINT64_MAX);
+	assert_int_equal(s->quad_total[QUADRANT_SHARED_FILE].pss_dirty, UINT64_MAX);
+	snapshot_free(s);
 }
 
 static void names_of_modes_and_errors(void **state)
@@ -775,6 +831,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(totals_sum_over_samples_that_have_each_figure),
+		cmocka_unit_test(quadrant_pss_dirty_known_only_where_the_kernel_prints_it),
 		cmocka_unit_test(totals_absent_in_modes_that_cannot_know_them),
 		cmocka_unit_test(totals_of_empty_snapshot),
 		cmocka_unit_test(users_aggregate_every_process_by_name),

@@ -94,6 +94,8 @@ def fixture_problems():
                     parts = line.split(None, 5)
                     cur = {"range": parts[0], "path": parts[5] if len(parts) > 5 else ""}
                     maps.append(cur)
+                elif line.startswith("VmFlags:"):
+                    cur["flags"] = line.split()[1:]
                 else:
                     m = re.match(r"^(\w+):\s+(\d+) kB$", line)
                     if m:
@@ -109,13 +111,21 @@ def fixture_problems():
             parts = m["Shared_Clean"] + m["Shared_Dirty"] + m["Private_Clean"] + m["Private_Dirty"]
             if parts != m["Rss"]:
                 bad(f"{m['range']}: Rss {m['Rss']} != Shared/Private Clean/Dirty {parts}")
+            if m.get("Pss_Dirty", 0) > m["Pss"]:
+                bad(f"{m['range']}: Pss_Dirty {m['Pss_Dirty']} over Pss {m['Pss']}")
+            if m["AnonHugePages"] > m["Anonymous"] or m["AnonHugePages"] % 2048:
+                bad(f"{m['range']}: AnonHugePages {m['AnonHugePages']} not whole 2 MiB pages of Anonymous")
+            if m["Locked"] != (m["Pss"] if "lo" in m.get("flags", []) else 0):
+                bad(f"{m['range']}: Locked {m['Locked']} is not the Pss of a mapping with lo in VmFlags")
 
         def total(k):
             return sum(m[k] for m in maps)
 
         size = total("Size") - sum(m["Size"] for m in maps if m["path"] == "[vsyscall]")
+        locked = sum(m["Size"] for m in maps if "lo" in m.get("flags", []))
         checks = [
             ("VmSize = smaps Size less [vsyscall]", st["VmSize"], size),
+            ("VmLck = Size of the mappings with lo in VmFlags", st["VmLck"], locked),
             ("VmRSS = RssAnon + RssFile + RssShmem", st["VmRSS"],
              st["RssAnon"] + st["RssFile"] + st["RssShmem"]),
             ("VmRSS = smaps Rss", st["VmRSS"], total("Rss")),
@@ -134,10 +144,13 @@ def fixture_problems():
         else:
             ru = kb_fields(rollup_text)
             for k in ["Rss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty",
-                      "Anonymous", "Swap", "SwapPss"]:
+                      "Anonymous", "AnonHugePages", "Swap", "SwapPss"]:
                 checks.append((f"rollup {k} = smaps sum", ru[k], total(k)))
-            if not 0 <= ru["Pss"] - total("Pss") < len(maps):
-                bad(f"rollup Pss {ru['Pss']} is not the smaps sum {total('Pss')} within rounding")
+            for k in ["Pss", "Pss_Dirty", "Locked"]:  # kept to PSS precision, printed in kB
+                if k in ru and not 0 <= ru[k] - sum(m.get(k, 0) for m in maps) < len(maps):
+                    bad(f"rollup {k} {ru[k]} is not the smaps sum within rounding")
+            if ("Pss_Dirty" in ru) != all("Pss_Dirty" in m for m in maps):
+                bad("Pss_Dirty in the rollup but not in every mapping, or the other way round")
             if "Pss_Anon" in ru:
                 checks.append(("Pss_Anon + Pss_File + Pss_Shmem = Pss", ru["Pss"],
                                ru["Pss_Anon"] + ru["Pss_File"] + ru["Pss_Shmem"]))
