@@ -7,6 +7,15 @@
  *     --file-private PATH        PATH mapped MAP_PRIVATE read-only, every page read
  *     --file-shared-read PATH    PATH mapped MAP_SHARED read-only, every page read
  *     --file-shared-write PATH   PATH mapped MAP_SHARED read-write, every page written
+ *     --file-shared-sync PATH    the same, then msync(MS_SYNC): its pages are clean again
+ *     --file-private-write PATH  PATH mapped MAP_PRIVATE read-write, every page written: each
+ *                                written page becomes an anonymous copy (copy-on-write)
+ *     --locked MIB               MAP_PRIVATE|MAP_ANONYMOUS region of MIB MiB, mlock()ed (which
+ *                                faults it in), every page written
+ *     --anon-huge MIB            transparent huge pages allowed again for this process, then a
+ *                                MAP_PRIVATE|MAP_ANONYMOUS region of MIB MiB (a multiple of 2)
+ *                                aligned to 2 MiB, madvise(MADV_HUGEPAGE), every page written;
+ *                                give it a helper of its own (see below)
  *     --comm BYTES               prctl(PR_SET_NAME, BYTES): the kernel keeps the first 15 bytes
  *     --alternate-anon PAGES     MAP_PRIVATE|MAP_ANONYMOUS region of PAGES pages, every page
  *                                written, then every other page made PROT_NONE: PAGES mappings
@@ -22,7 +31,8 @@
  * For the figures to be exact the helper's memory must depend on nothing but the test: it is
  * linked statically (no libc pages shared with every process on the machine), transparent huge
  * pages are off for it (khugepaged could otherwise fill in untouched pages of a region while the
- * process is stopped), and it unmaps its vDSO (a page shared with every process, whose PSS share
+ * process is stopped; --anon-huge turns them back on, for the whole process, and writes every
+ * page of its region so that there is nothing left to fill in), and it unmaps its vDSO (a page shared with every process, whose PSS share
  * changes whenever any process starts or exits). The helper makes no system call through the
  * vDSO afterwards.
  */
@@ -86,6 +96,19 @@ static void *map_file(const char *path, int open_flags, int prot, int flags, siz
 	close(fd); /* the mapping keeps the file */
 	*ret_size = (size_t)st.st_size;
 	return p;
+}
+
+/* MIB MiB of anonymous memory starting on a 2 MiB boundary, where a PMD can map a huge page:
+ * map 2 MiB more than asked and give back the unaligned head and tail. */
+static char *map_anon_aligned(size_t size, const char *arg)
+{
+	const size_t huge = 2 * MIB;
+	char *p = map_anon(size + huge, MAP_PRIVATE, arg);
+	size_t head = (huge - (uintptr_t)p % huge) % huge;
+
+	if ((head && munmap(p, head) < 0) || munmap(p + head + size, huge - head) < 0)
+		die("munmap", arg);
+	return p + head;
 }
 
 static void write_pages(char *p, size_t len)
@@ -192,6 +215,36 @@ int main(int argc, char **argv)
 			read_pages(p, size);
 		} else if (strcmp(opt, "--file-shared-write") == 0) {
 			char *p = map_file(arg, O_RDWR, PROT_READ | PROT_WRITE, MAP_SHARED, &size);
+			write_pages(p, size);
+		} else if (strcmp(opt, "--file-shared-sync") == 0) {
+			char *p = map_file(arg, O_RDWR, PROT_READ | PROT_WRITE, MAP_SHARED, &size);
+			write_pages(p, size);
+			if (msync(p, size, MS_SYNC) < 0)
+				die("msync", arg);
+		} else if (strcmp(opt, "--file-private-write") == 0) {
+			char *p = map_file(arg, O_RDONLY, PROT_READ | PROT_WRITE, MAP_PRIVATE, &size);
+			write_pages(p, size);
+		} else if (strcmp(opt, "--locked") == 0) {
+			char *p;
+
+			size = parse_mib(arg, &end);
+			p = map_anon(size, MAP_PRIVATE, arg);
+			if (mlock(p, size) < 0)
+				die("mlock", arg);
+			write_pages(p, size);
+		} else if (strcmp(opt, "--anon-huge") == 0) {
+			char *p;
+
+			size = parse_mib(arg, &end);
+			if (size % (2 * MIB)) {
+				fprintf(stderr, "memlayout: --anon-huge wants a multiple of 2 MiB\n");
+				return 2;
+			}
+			if (prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0) < 0)
+				die("prctl", "PR_SET_THP_DISABLE");
+			p = map_anon_aligned(size, arg);
+			if (madvise(p, size, MADV_HUGEPAGE) < 0)
+				die("madvise", arg);
 			write_pages(p, size);
 		} else if (strcmp(opt, "--alternate-anon") == 0) {
 			char *p;

@@ -9,7 +9,12 @@
 Everything here reads /proc of stopped helpers: a stopped process's figures do not move, so a
 value the exporter printed can be compared with the kernel's byte for byte. The helper
 (tests/helpers/memlayout.c) is linked statically and drops its vDSO so that no page of it is
-shared with processes the test does not control (see there).
+shared with processes the test does not control (see there). One thing moves without the
+process: writeback. A page of a file that was written (by write(), by a compiler, through a
+shared mapping) and not yet written back counts as dirty in every process that maps it, until
+the kernel's flusher writes it out, up to dirty_expire_centisecs (30 s) later. kernel_view()
+therefore syncs first, so that the file pages the test made are clean before it looks, and stay
+so while the stopped helpers are read.
 """
 import os
 import pwd
@@ -118,23 +123,44 @@ _SYSV = re.compile(rb"/SYSV[0-9a-fA-F]{8} \(deleted\)")
 
 
 def quadrant(m):
-    """(sharing, backing) of a mapping by DESIGN.md's rules."""
+    """(sharing, backing) of a mapping by DESIGN.md's rules; m needs perms, inode and path,
+    as read_smaps() and read_maps() give them."""
     sharing = "shared" if m["perms"][3] == "s" else "private"
     p = m["path"]
-    anon = (m["inode"] == 0 or p in (b"/dev/zero (deleted)", b"/dev/zero") or
+    anon = (m["inode"] == 0 or p in (b"/dev/zero (deleted)", b"/dev/zero",
+                                     b"/anon_hugepage (deleted)") or
             _SYSV.fullmatch(p) is not None or p.startswith(b"[anon_shmem:"))
     return sharing, "anonymous" if anon else "file"
+
+
+def read_maps(pid):
+    """/proc/PID/maps: {start address: {perms, inode, path (bytes)}}."""
+    maps = {}
+    with open(f"/proc/{pid}/maps", "rb") as f:
+        for line in f:
+            m = _HEADER.match(line.rstrip(b"\n"))
+            maps[int(m.group(1), 16)] = {"perms": m.group(3).decode(), "inode": int(m.group(6)),
+                                         "path": m.group(7)}
+    return maps
 
 
 QUADRANTS = [(s, b) for s in ("private", "shared") for b in ("anonymous", "file")]
 
 
+def dirty(fields):
+    """pmap -x's Dirty of a mapping (or of the rollup): Shared_Dirty + Private_Dirty."""
+    return fields.get("Shared_Dirty", 0) + fields.get("Private_Dirty", 0)
+
+
 def quadrant_sums(maps):
-    """{(sharing, backing): {"Size", "Rss", "Pss", "Swap"}} summed over the mappings."""
-    sums = {q: {"Size": 0, "Rss": 0, "Pss": 0, "Swap": 0} for q in QUADRANTS}
+    """{(sharing, backing): {"Size", "Rss", "Pss", "Swap", "Dirty", "Pss_Dirty"}} summed over
+    the mappings (Dirty as dirty() says)."""
+    sums = {q: {"Size": 0, "Rss": 0, "Pss": 0, "Swap": 0, "Dirty": 0, "Pss_Dirty": 0}
+            for q in QUADRANTS}
     for m in maps:
-        for k in sums[quadrant(m)]:
-            sums[quadrant(m)][k] += m["fields"].get(k, 0)
+        s = sums[quadrant(m)]
+        for k in s:
+            s[k] += dirty(m["fields"]) if k == "Dirty" else m["fields"].get(k, 0)
     return sums
 
 
@@ -169,7 +195,9 @@ def user_name(uid):
 
 
 def kernel_view(pid):
-    """Everything the kernel says about a (stopped) process that the exporter exports."""
+    """Everything the kernel says about a (stopped) process that the exporter exports. Syncs
+    first: see the top of this file."""
+    os.sync()
     return {
         "status": read_status(pid),
         "rollup": read_kb_fields(f"/proc/{pid}/smaps_rollup"),
@@ -208,10 +236,13 @@ def expected_series(k, mode):
         for kind, field in (("anon", "Pss_Anon"), ("file", "Pss_File"), ("shmem", "Pss_Shmem")):
             if field in ru:
                 e[("procmem_process_pss_kind_bytes", (("kind", kind),))] = ru[field]
+        e[("procmem_process_dirty_bytes", ())] = dirty(ru)
+        e[("procmem_process_anon_huge_pages_bytes", ())] = ru["AnonHugePages"]
+        e[("procmem_process_locked_pss_bytes", ())] = ru["Locked"]
     if mode == "full":
         sums = quadrant_sums(k["smaps"])
         for fam, field in (("virtual", "Size"), ("resident", "Rss"), ("pss", "Pss"),
-                           ("swap", "Swap")):
+                           ("swap", "Swap"), ("dirty", "Dirty")):
             for (s, b) in QUADRANTS:
                 e[(f"procmem_process_quadrant_{fam}_bytes",
                    (("backing", b), ("sharing", s)))] = sums[(s, b)][field]

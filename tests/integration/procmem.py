@@ -58,8 +58,9 @@ signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
 
 
-def tempdir():
-    d = tempfile.mkdtemp(prefix="procmem-test-")
+def tempdir(parent=None):
+    """A directory removed at exit; under `parent` (default: the system's temp dir)."""
+    d = tempfile.mkdtemp(prefix="procmem-test-", dir=parent)
     _tempdirs.append(d)
     return d
 

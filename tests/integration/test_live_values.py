@@ -13,7 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livemem import (KIB, MIB, QUADRANTS, Helpers, compare_series, expected_comm,  # noqa: E402
-                     expected_series, exported_series, kernel_view, make_file, quadrant)
+                     expected_series, exported_series, kernel_view, make_file, quadrant,
+                     quadrant_sums)
 from procmem import Daemon, Test, parse, sample_value, tempdir  # noqa: E402
 
 t = Test("live values: exported per-process figures equal the kernel's for stopped processes")
@@ -90,6 +91,8 @@ def check_placement(got):
              f"shanon: shared/anonymous {fam} is the 50 MiB region")
     t.eq(g["shanon"].get(("procmem_process_pss_kind_bytes", (("kind", "shmem"),))), 50 * MIB,
          "shanon: its 50 MiB count as Pss_Shmem")
+    t.eq(q(g["shanon"], "dirty", "shared", "anonymous"), 50 * MIB,
+         "shanon: shared/anonymous dirty is the 50 MiB written (shmem pages are not written back)")
     # 64 MiB private anonymous, 24 MiB of it touched
     t.ok(q(g["privanon"], "virtual", "private", "anonymous") >= 64 * MIB,
          "privanon: private/anonymous virtual holds the 64 MiB region")
@@ -97,6 +100,8 @@ def check_placement(got):
          "privanon: private/anonymous resident holds the 24 MiB touched")
     t.ok(q(g["privanon"], "resident", "private", "anonymous") < 32 * MIB,
          "privanon: ... and not the 40 MiB never touched")
+    t.ok(q(g["privanon"], "dirty", "private", "anonymous") >= 24 * MIB,
+         "privanon: private/anonymous dirty holds the 24 MiB written")
     # the file mapped private and read: private/file
     t.ok(q(g["fpriv"], "resident", "private", "file") >= FILE_SIZE,
          "fpriv: the privately mapped file's pages are private/file resident")
@@ -106,6 +111,8 @@ def check_placement(got):
     for fam in ("virtual", "resident", "pss"):
         t.eq(q(g["fshw"], fam, "shared", "file"), FILE_SIZE,
              f"fshw: shared/file {fam} is the shared written file")
+    # kernel_view() synced before the daemon read: written back, the file's pages are clean
+    t.eq(q(g["fshw"], "dirty", "shared", "file"), 0, "fshw: the written file, synced, is clean")
     # nothing else in these processes is shared; their own binary is private/file
     for n in helpers:
         if n != "shanon":
@@ -119,15 +126,21 @@ def families_present(samples):
     return {name for name, _, _ in samples}
 
 
+with open("/proc/self/smaps_rollup") as f:
+    PSS_DIRTY_KERNEL = "Pss_Dirty:" in f.read()  # kernels >= 6.0
+
 MODE_ONLY = {
     # families the exporter can only know with smaps_rollup, and with full smaps
     "rollup": {"procmem_process_pss_bytes", "procmem_process_uss_bytes",
                "procmem_process_swap_pss_bytes", "procmem_process_pss_kind_bytes",
+               "procmem_process_dirty_bytes", "procmem_process_anon_huge_pages_bytes",
+               "procmem_process_locked_pss_bytes",
                "procmem_pss_bytes", "procmem_uss_bytes", "procmem_user_pss_bytes",
                "procmem_user_uss_bytes", "procmem_unit_pss_bytes", "procmem_unit_uss_bytes"},
-    "full": {f"procmem_process_quadrant_{f}_bytes" for f in ("virtual", "resident", "pss", "swap")} |
-            {f"procmem_quadrant_{f}_bytes" for f in ("virtual", "resident", "pss", "swap")} |
-            {"procmem_mapping_pss_bytes", "procmem_mapping_resident_bytes"},
+    "full": {f"procmem_process_quadrant_{f}_bytes" for f in ("virtual", "resident", "pss", "swap", "dirty")} |
+            {f"procmem_quadrant_{f}_bytes" for f in ("virtual", "resident", "pss", "swap", "dirty")} |
+            {"procmem_mapping_pss_bytes", "procmem_mapping_resident_bytes"} |
+            ({"procmem_quadrant_pss_dirty_bytes"} if PSS_DIRTY_KERNEL else set()),
 }
 
 for mode in ("off", "rollup", "full"):
@@ -191,11 +204,19 @@ for mode in ("off", "rollup", "full"):
             t.ok(sample_value(samples, f"procmem_{fam}_bytes") >= helper_sum((f"procmem_process_{fam}_bytes", ())),
                  f"{mode}: procmem_{fam}_bytes covers the helpers'")
     if mode == "full":
-        for fam in ("virtual", "resident", "pss", "swap"):
+        for fam in ("virtual", "resident", "pss", "swap", "dirty"):
             for s, b in QUADRANTS:
                 total = sample_value(samples, f"procmem_quadrant_{fam}_bytes", sharing=s, backing=b)
                 t.ok(total >= sum(q(got[n], fam, s, b) for n in helpers),
                      f"full: procmem_quadrant_{fam}_bytes{{{s},{b}}} {total} covers the helpers'")
+        if PSS_DIRTY_KERNEL:
+            for s, b in QUADRANTS:
+                total = sample_value(samples, "procmem_quadrant_pss_dirty_bytes", sharing=s, backing=b)
+                helpers_pss_dirty = sum(quadrant_sums(before[n]["smaps"])[(s, b)]["Pss_Dirty"]
+                                        for n in helpers)
+                t.ok(total >= helpers_pss_dirty,
+                     f"full: procmem_quadrant_pss_dirty_bytes{{{s},{b}}} {total} covers the "
+                     f"helpers' Pss_Dirty {helpers_pss_dirty}")
         # each file the helpers map, under its own path
         for path, n in ((f_private, "fpriv"), (f_shared, "fshw")):
             maps = mappings_of(before[n], path)
