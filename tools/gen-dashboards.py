@@ -62,6 +62,13 @@ QUADRANTS = (
     "anonymous), file = a file is mapped (binaries, libraries, mmapped data files). A private "
     "file mapping whose pages were written stays private/file here, although the kernel counts "
     "those copied pages as anonymous in RssAnon.")
+DIRTY = (
+    "Dirty: Shared_Dirty + Private_Dirty in /proc/PID/smaps (pmap -x's Dirty column), resident "
+    "pages that must be written somewhere before the kernel can free them. Dirty shared/file "
+    "pages go back to their file (writeback; tmpfs and memfd files excepted, they can only be "
+    "swapped); dirty anonymous pages, shared or private, and the copied pages of written "
+    "private file mappings (private/file) can only be swapped out. Clean pages can be dropped "
+    "at once and read again if needed.")
 MACHINE_NOTE = (
     " Summed over every process the exporter read: this is memory mapped by processes, not the "
     "machine's used memory (kernel memory, page cache that no process maps and tmpfs files are not "
@@ -366,19 +373,42 @@ def overview():
         + QUADRANTS,
         targets((f"procmem_quadrant_swap_bytes{{{S}}}", "{{sharing}} {{backing}}")),
         stack=True), 12, 9)
+    L.add(timeseries(
+        "Dirty memory by quadrant (stacked)",
+        DIRTY + " Here Pss_Dirty of each mapping in /proc/PID/smaps (kernels 6.0 and later), "
+        "summed per quadrant over every process read: each dirty page divided among the "
+        "processes mapping it, so the stack adds up to the dirty memory itself, each page once. "
+        + QUADRANTS + " Needs --smaps full.",
+        targets((f"procmem_quadrant_pss_dirty_bytes{{{S}}}", "{{sharing}} {{backing}}")),
+        stack=True), 12, 9)
+    L.add(timeseries(
+        "Dirty memory: what writeback can free, what only swap can",
+        DIRTY + " The two lines split Pss_Dirty (/proc/PID/smaps, summed over every process "
+        "read) that way: shared/file, which the kernel can write back to the files and then "
+        "drop, and the other three quadrants, which only swapping can free (on a machine "
+        "without swap: only the processes' own munmap or exit). Needs --smaps full and a "
+        "kernel of 6.0 or later.",
+        targets((f'procmem_quadrant_pss_dirty_bytes{{{S}, sharing="shared", backing="file"}}',
+                 "writeback can free (shared file)"),
+                (f"sum(procmem_quadrant_pss_dirty_bytes{{{S}}} unless "
+                 f'procmem_quadrant_pss_dirty_bytes{{{S}, sharing="shared", backing="file"}})',
+                 "only swap can free"))), 12, 9)
     L.add(table(
         "Quadrants now",
         "The four quadrants of every process's memory summed over the machine, at the end of "
         "the time range. Mapped: Size of the mappings (address space, resident or not). "
         "Resident: Rss (shared pages once per process). PSS: Pss (sums to real use). Swap: "
-        "Swap. All from /proc/PID/smaps. " + QUADRANTS,
+        "Swap. Dirty (PSS): Pss_Dirty, the dirty part of PSS. All from /proc/PID/smaps. "
+        + QUADRANTS,
         targets((f"procmem_quadrant_virtual_bytes{{{S}}}", ""),
                 (f"procmem_quadrant_resident_bytes{{{S}}}", ""),
                 (f"procmem_quadrant_pss_bytes{{{S}}}", ""),
                 (f"procmem_quadrant_swap_bytes{{{S}}}", ""),
+                (f"procmem_quadrant_pss_dirty_bytes{{{S}}}", ""),
                 instant=True, fmt="table"),
         {"sharing": "Sharing", "backing": "Backing", "Value #A": "Mapped",
-         "Value #B": "Resident", "Value #C": "PSS", "Value #D": "Swap"},
+         "Value #B": "Resident", "Value #C": "PSS", "Value #D": "Swap",
+         "Value #E": "Dirty (PSS)"},
         sort_by="PSS"), 24, 6)
 
     L.row("Top processes")
@@ -727,6 +757,23 @@ def process():
         targets((f"sum(procmem_process_virtual_bytes{{{Q}}})", "VIRT"),
                 (f"sum(procmem_process_code_bytes{{{Q}}})", "CODE"))), 8, 10)
     L.add(timeseries(
+        "RSS and dirty",
+        "RSS (VmRSS in /proc/PID/status) against its dirty part, Shared_Dirty + Private_Dirty "
+        "in /proc/PID/smaps_rollup (what pmap -x totals as Dirty). High RSS with little dirty: "
+        "memory read, not modified, that the kernel can drop and read again. Dirty close to RSS: "
+        "memory being modified. Dirty that keeps growing: a leak suspect. " + DIRTY + MULTI,
+        targets((f"sum(procmem_process_resident_bytes{{{Q}}})", "RSS"),
+                (f"sum(procmem_process_dirty_bytes{{{Q}}})", "dirty"))), 12, 8)
+    L.add(timeseries(
+        "Transparent huge pages and locked memory",
+        "THP: AnonHugePages in /proc/PID/smaps_rollup, anonymous memory in transparent huge "
+        "pages mapped whole (2 MiB on x86-64): what to watch when tuning THP for a database. "
+        "Locked: Locked in smaps_rollup, the proportional set size of the process's mlocked "
+        "mappings (mlock, mlockall, MAP_LOCKED), memory the kernel never reclaims or swaps; "
+        "VmLck in status would be their size instead." + MULTI,
+        targets((f"sum(procmem_process_anon_huge_pages_bytes{{{Q}}})", "THP (AnonHugePages)"),
+                (f"sum(procmem_process_locked_pss_bytes{{{Q}}})", "locked (PSS)"))), 12, 8)
+    L.add(timeseries(
         "PSS per process",
         "PSS (Pss in /proc/PID/smaps_rollup) of each selected process. A restart shows as one "
         "line ending and another beginning: a new pid.",
@@ -749,6 +796,10 @@ def process():
             ("RSS by quadrant", "procmem_process_quadrant_resident_bytes",
              "Rss per quadrant, summed over the mappings of /proc/PID/smaps (sums to Rss in "
              "smaps_rollup). Shared quadrants count pages other processes map too."),
+            ("Dirty by quadrant", "procmem_process_quadrant_dirty_bytes",
+             "Shared_Dirty + Private_Dirty per quadrant, summed over the mappings of "
+             "/proc/PID/smaps: pmap -x's Dirty column added up by quadrant (sums to the process's "
+             "dirty). " + DIRTY),
             ("Swap by quadrant", "procmem_process_quadrant_swap_bytes",
              "Swap per quadrant, summed over the mappings of /proc/PID/smaps. Includes swapped "
              "shared memory (shared anonymous), which VmSwap leaves out."),
