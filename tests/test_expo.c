@@ -1289,6 +1289,35 @@ static void test_unknown_figures_are_absent_not_zero(void **state)
 	snapshot_free(s);
 }
 
+/* A per-process figure that is a sum of two kernel fields (shared, uss, dirty) is left out when
+ * the sum does not fit in 64 bits, rather than exported wrapped round to a small number. */
+static void test_sums_that_would_wrap_are_absent(void **state)
+{
+	struct snapshot *s = full_snapshot(SMAPS_FULL);
+	struct proc_sample *p = &s->procs[0]; /* sorted: pid 1 */
+	struct expo *e;
+
+	(void)state;
+	assert_int_equal(p->pid, 1);
+	p->rollup.shared_dirty = UINT64_MAX - 1023;
+	p->rollup.private_dirty = 2048;
+	p->rollup.private_clean = UINT64_MAX - 1023;
+	p->status.rss_file = UINT64_MAX - 1023;
+	e = render_read(s, EXPO_TEXT, NULL, NULL);
+	expect_no_series(e, "procmem_process_dirty_bytes{pid=\"1\",comm=\"systemd\"}");
+	expect_no_series(e, "procmem_process_uss_bytes{pid=\"1\",comm=\"systemd\"}");
+	expect_no_series(e, "procmem_process_shared_bytes{pid=\"1\",comm=\"systemd\"}");
+	expect_series_u64(e, "procmem_process_dirty_bytes{pid=\"200\",comm=\"bash\"}", (100 + 1900) * 1024);
+	expo_free(e);
+
+	p->rollup.shared_dirty = UINT64_MAX - 2047; /* the largest whole kB sum: fits */
+	p->rollup.private_dirty = 1024;
+	e = render_read(s, EXPO_TEXT, NULL, NULL);
+	expect_series_u64(e, "procmem_process_dirty_bytes{pid=\"1\",comm=\"systemd\"}", UINT64_MAX - 1023);
+	expo_free(e);
+	snapshot_free(s);
+}
+
 /* One process in full mode; `have` says whether its kernel printed Pss_Dirty (>= 6.0). */
 static struct snapshot *one_process_snapshot(bool pss_dirty)
 {
@@ -1613,6 +1642,7 @@ int main(void)
 		cmocka_unit_test(test_per_process_series_only_for_exported_processes),
 		cmocka_unit_test(test_unknown_figures_are_absent_not_zero),
 		cmocka_unit_test(test_quadrant_pss_dirty_absent_before_kernel_6_0),
+		cmocka_unit_test(test_sums_that_would_wrap_are_absent),
 		cmocka_unit_test(test_smaps_off_has_no_smaps_families),
 		cmocka_unit_test(test_smaps_rollup_has_pss_but_no_quadrants),
 		cmocka_unit_test(test_full_mode_without_processes),
