@@ -50,6 +50,18 @@ printf '0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope\n
 printf '0::/system.slice/system-getty.slice/getty@tty1.service\n' >$C/cgroup/v2_instance
 printf '0::/system.slice/_a.service\n0::/\n' >$C/cgroup/v2_escaped
 printf '12:pids:/\n1:name=systemd:/system.slice/cron.service\n0::/\n' >$C/cgroup/v1_hybrid
+# ... and of container runtimes and the kubelet (see src/cgroup.c)
+id=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+uid=0b0b0b0b-1111-2222-3333-444444444444
+uid_=$(echo $uid | tr - _)
+printf '0::/system.slice/docker-%s.scope\n' $id >$C/cgroup/docker_systemd
+printf '9:name=systemd:/docker/%s\n4:memory:/docker/%s\n0::/\n' $id $id >$C/cgroup/docker_cgroupfs
+printf '0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/cri-containerd-%s.scope\n' \
+	$uid_ $id >$C/cgroup/k8s_systemd
+printf '4:memory:/kubepods/besteffort/pod%s/crio-%s\n1:cpu:/\n' $uid $id >$C/cgroup/k8s_cgroupfs
+printf '0::/../../kubepods-pod%s.slice/crio-%s.scope\n' $uid_ $id >$C/cgroup/k8s_namespace
+printf '0::/machine.slice/libpod-%s.scope/container\n' $id >$C/cgroup/podman
+printf '0::/machine.slice/machine-my\\x2dbox.scope/payload\n0::/lxc.payload.web1\n' >$C/cgroup/machine_lxc
 
 # configuration: 0x00 + a file, 0x01 + NUL-separated command-line arguments
 { printf '\000'; cat config/procmem-exporter.conf; } >$C/config/file_default

@@ -2,8 +2,8 @@
  *
  * A cycle lists the numeric entries of the proc directory and reads, for each process, with
  * openat() relative to its /proc/PID directory (so a pid reused mid-read cannot mix two
- * processes): stat (comm, ppid, start time), status (memory figures, uid), cgroup (unit),
- * the exe link, then, as the smaps mode asks and the safety bounds allow, smaps_rollup and
+ * processes): stat (comm, ppid, start time), status (memory figures, uid), cgroup (unit,
+ * cgroup, container, pod), the exe link, then, as the smaps mode asks and the safety bounds allow, smaps_rollup and
  * full smaps. Status is read first and always: it is cheap and does not take the target's mmap
  * lock; smaps walks the target's page tables under that lock, so it is bounded by RSS
  * (--smaps-max-rss) and by a time budget per cycle (--smaps-budget). When the budget runs out

@@ -37,6 +37,7 @@ struct config {
 	unsigned top;
 	uint64_t min_rss;
 	unsigned mapping_top;
+	unsigned cgroup_top;
 	char *procfs;
 	char *web_config_file;	  /* exporter-toolkit's web configuration (webconfig.h) */
 	char *tls_cert, *tls_key, *basic_auth_file; /* its shorthands, refused together with it */

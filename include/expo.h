@@ -45,6 +45,12 @@ void expo_render_tail(const struct expo_tail *t, enum expo_format f, struct buf 
 /* Appends s[0..len) as a label value's contents (without the quotes): escaped, and with every
  * ill-formed UTF-8 sequence and NUL replaced by U+FFFD. */
 void expo_label_value(struct buf *out, const char *s, size_t len);
+/* Appends s[0..len) as a label value that no other s can give: as expo_label_value() does when
+ * s is well-formed UTF-8 without NUL (and does not start with "non-utf8:"); else "non-utf8:"
+ * followed by s with each backslash doubled and each byte of an ill-formed sequence written as
+ * \xHH (lowercase hex). For labels from cgroup paths, whose names may hold any byte but '/'
+ * and NUL: two paths that differ only in invalid bytes must not become one series. */
+void expo_label_bytes(struct buf *out, const char *s, size_t len);
 /* Appends a HELP text escaped for the format. */
 void expo_help_text(struct buf *out, const char *s, enum expo_format f);
 

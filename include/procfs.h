@@ -174,21 +174,4 @@ void smaps_parser_done(struct smaps_parser *p);
 int smaps_parse(const char *buf, size_t len, smaps_mapping_fn fn, void *userdata,
 		struct quadrant_sums ret[QUADRANT_COUNT], uint64_t *ret_mappings);
 
-/* ---- /proc/PID/cgroup ----------------------------------------------------------------------- */
-
-/* The systemd unit a process belongs to, from its cgroup file: the `name=systemd` line on
- * cgroup v1 and hybrid systems, else the unified `0::` line. The unit is the path component
- * after the leading slices, if that is a valid unit name (as `systemctl status PID` and
- * sd_pid_get_unit() tell it): "/system.slice/nginx.service" gives "nginx.service",
- * "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope" gives "user@1000.service",
- * "/" and a container's "/lxc.payload.web1/system.slice/x.service" give none.
- * systemd's escaping of components (a leading '_') is undone. Sets *ret and *ret_len to point into
- * buf; 0 with an empty unit when the process is in no unit. */
-int proc_cgroup_unit(const char *buf, size_t len, const char **ret, size_t *ret_len);
-
-/* Whether name[0..len) is a valid systemd unit name of a type that holds processes
- * (.service, .scope, .socket, .mount, .swap): a plain name or a template instance
- * ("getty@tty1.service"), not a template ("getty@.service"). */
-bool systemd_unit_name_valid(const char *name, size_t len);
-
 #endif

@@ -5,8 +5,8 @@
  * aggregates, and marks which processes get per-process series. After that the snapshot is
  * immutable: the renderer reads it, any number of threads may read it at once.
  *
- * Memory: a snapshot owns everything it points to. Strings (comm, user, unit, exe, mapping
- * paths) live in its arena, NUL-terminated; the arrays are its own. snapshot_free() frees all.
+ * Memory: a snapshot owns everything it points to. Strings (comm, user, unit, exe, cgroup
+ * paths, container and pod IDs, mapping paths) live in its arena, NUL-terminated; the arrays are its own. snapshot_free() frees all.
  */
 #ifndef PROCMEM_SNAPSHOT_H
 #define PROCMEM_SNAPSHOT_H
@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "cgroup.h"
 #include "procfs.h"
 
 enum smaps_mode {
@@ -47,11 +48,20 @@ enum {
 	SAMPLE_EXPORTED = 1u << 2,  /* selected for per-process series */
 };
 
+/* Where a process is, from /proc/PID/cgroup (see cgroup.h). */
+struct sample_cgroup {
+	struct str path; /* its cgroup, bytes as the kernel printed them; "" when not known */
+	struct str container_id, pod_uid; /* "" when in none */
+	size_t container_len, pod_len;	   /* the prefix of path that is the container's, the pod's cgroup */
+	enum cgroup_runtime runtime;
+};
+
 struct proc_sample {
 	uint32_t pid, ppid, uid;
 	uint32_t flags; /* SAMPLE_* */
 	uint64_t start_ticks; /* clock ticks after boot (stat field 22) */
 	struct str comm, user, unit, exe;
+	struct sample_cgroup cg;
 	struct proc_status status;
 	struct smaps_rollup rollup;
 	struct quadrant_sums quad[QUADRANT_COUNT];
@@ -61,12 +71,20 @@ struct proc_sample {
 uint64_t proc_sample_rank(const struct proc_sample *p);
 
 struct agg_row {
-	struct str key; /* user name or unit ("" for processes outside any unit) */
+	struct str key; /* user name, unit ("" outside any unit), or the cgroup path of the cgroup,
+			   container or pod; AGG_OTHER for the rows summed past --cgroup-top */
 	uint64_t processes;
 	uint64_t resident, swap; /* over every process in the group */
 	uint64_t pss, uss;	 /* over the processes whose smaps_rollup was read */
 	bool have_pss, have_uss;
+	struct quadrant_sums quad[QUADRANT_COUNT]; /* over the processes whose smaps was read */
+	bool have_quad;
+	const struct proc_sample *sample; /* one process of the group (its container and pod);
+					     NULL in the "other" row */
 };
+/* The key of the row that sums the cgroups, containers or pods past --cgroup-top: no cgroup path
+ * (they all start with '/') and not "" (a process whose cgroup is not known). */
+#define AGG_OTHER "other"
 
 struct mapping_row {
 	struct str path;
@@ -99,6 +117,11 @@ struct snapshot {
 
 	struct agg_row *users, *units; /* sorted by key */
 	size_t nusers, nunits;
+	/* per cgroup (processes directly in it), container and pod (processes in its cgroup and
+	 * below): the --cgroup-top with most PSS sorted by key, then AGG_OTHER if any were left */
+	struct agg_row *cgroups, *containers, *pods;
+	size_t ncgroups, ncontainers, npods;
+	uint64_t cgroups_seen, containers_seen, pods_seen; /* how many there were in all */
 	struct mapping_row *mappings; /* the top --mapping-top files by PSS, largest first */
 	size_t nmappings;
 	bool have_mappings;
@@ -114,12 +137,14 @@ struct snapshot {
 	struct self_sample self;
 };
 
-/* Which processes get per-process series; totals and aggregates ignore it. */
+/* Which processes get per-process series, and how many cgroups, containers and pods get series
+ * of their own; totals and the other aggregates ignore it. */
 struct select_opts {
 	const regex_t *include; /* NULL: every comm */
 	const regex_t *exclude; /* NULL: none */
 	uint64_t min_rss;	/* bytes; 0: no minimum */
 	unsigned top;		/* 0: all that pass the filters */
+	unsigned cgroup_top;	/* of each kind, those with most PSS (else RSS); 0: all */
 };
 
 struct snapshot *snapshot_new(enum smaps_mode mode);
@@ -131,6 +156,9 @@ struct proc_sample *snapshot_add_proc(struct snapshot *s);
 void snapshot_drop_last(struct snapshot *s);
 /* Copies s[0..len) into the snapshot's arena. Returns -ENOMEM. */
 int snapshot_str(struct snapshot *s, const char *src, size_t len, struct str *ret);
+/* Sets p's unit and cgroup (path, container, pod) from a parsed /proc/PID/cgroup, copying what
+ * it keeps into the arena. Returns -ENOMEM. */
+int snapshot_set_cgroup(struct snapshot *s, struct proc_sample *p, const struct cgroup_info *info);
 
 /* Sorts, totals, aggregates, selects. -ENOMEM on allocation failure. */
 int snapshot_finish(struct snapshot *s, const struct select_opts *sel);

@@ -34,6 +34,8 @@ struct collector {
 	DIR *dir;
 	struct buf rbuf;	/* whole-file reads */
 	struct buf chunk;	/* smaps chunks */
+	struct buf cgroup_ref;	/* procfs/self/cgroup: the machine's hierarchies (cgroup.h) */
+	bool have_cgroup_ref, cgroup_ref_reread;
 	uint32_t *pids;
 	size_t npids, pids_alloc;
 	struct users_cache *users;
@@ -97,6 +99,7 @@ int collector_new(const char *procfs, struct collector **ret)
 	c->procfd = -1;
 	buf_init(&c->rbuf);
 	buf_init(&c->chunk);
+	buf_init(&c->cgroup_ref);
 	c->procfd = open(procfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->procfd < 0) {
 		r = -errno;
@@ -148,6 +151,7 @@ void collector_free(struct collector *c)
 		close(c->procfd);
 	buf_done(&c->rbuf);
 	buf_done(&c->chunk);
+	buf_done(&c->cgroup_ref);
 	free(c->pids);
 	users_cache_free(c->users);
 	mapping_acc_free(c->maps);
@@ -332,12 +336,40 @@ static int read_smaps(struct collector *c, int dirfd, const struct collect_opts 
 	return 0;
 }
 
-/* The comm, user, unit and exe strings of a sample. */
+/* The daemon's own cgroup file, read through procfs (absent from a fixture tree, or where the
+ * daemon is not in procfs's pid namespace: then the rules alone judge a file). */
+static void read_cgroup_ref(struct collector *c)
+{
+	struct cgroup_info info;
+
+	c->have_cgroup_ref = read_whole_at(c->procfd, "self/cgroup", &c->cgroup_ref) >= 0 &&
+			     proc_cgroup_parse(c->cgroup_ref.buf, c->cgroup_ref.len, NULL, 0, &info) >= 0;
+}
+
+/* Parses the cgroup file in rbuf. One that does not match the daemon's own may mean the
+ * machine's hierarchies changed since the reference was read: read it again, once a cycle. */
+static int parse_cgroup(struct collector *c, struct cgroup_info *ret)
+{
+	int r;
+
+	for (;;) {
+		r = proc_cgroup_parse(c->rbuf.buf, c->rbuf.len,
+				      c->have_cgroup_ref ? c->cgroup_ref.buf : NULL, c->cgroup_ref.len,
+				      ret);
+		if (r != -ESTALE || c->cgroup_ref_reread)
+			return r;
+		read_cgroup_ref(c);
+		c->cgroup_ref_reread = true;
+	}
+}
+
+/* The comm, user, exe strings of a sample, and its unit and cgroup. */
 static int sample_strings(struct collector *c, struct snapshot *s, int dirfd,
 			  const struct proc_stat *st, struct proc_sample *ps)
 {
-	const char *name, *unit;
-	size_t len, unit_len;
+	struct cgroup_info cg;
+	const char *name;
+	size_t len;
 	char link[4096 + 16];
 	ssize_t n;
 	int r;
@@ -351,10 +383,11 @@ static int sample_strings(struct collector *c, struct snapshot *s, int dirfd,
 	r = snapshot_str(s, name, len, &ps->user);
 	if (r < 0)
 		return r;
-	if (read_whole_at(dirfd, "cgroup", &c->rbuf) >= 0 &&
-	    proc_cgroup_unit(c->rbuf.buf, c->rbuf.len, &unit, &unit_len) >= 0 && unit_len > 0) {
-		r = snapshot_str(s, unit, unit_len, &ps->unit);
-		if (r < 0)
+	if (read_whole_at(dirfd, "cgroup", &c->rbuf) >= 0) {
+		/* a file the kernel would not write (a forged line): attributed to no cgroup */
+		if (parse_cgroup(c, &cg) < 0)
+			c->errors[COLLECT_ERR_PARSE]++;
+		else if ((r = snapshot_set_cgroup(s, ps, &cg)) < 0)
 			return r;
 	}
 	/* EACCES without ptrace rights, ENOENT for kernel threads and exiting processes: "" */
@@ -511,6 +544,8 @@ int collector_cycle(struct collector *c, const struct collect_opts *o, struct sn
 	s->btime = c->btime;
 	s->hz = c->have_btime ? c->hz : 0;
 	mapping_acc_reset(c->maps);
+	read_cgroup_ref(c);
+	c->cgroup_ref_reread = false;
 
 	r = list_pids(c);
 	if (r < 0)

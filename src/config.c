@@ -55,6 +55,7 @@ static const struct opt opts[] = {
 	{ "top", KIND_UINT, OFF(top), false, 0, 1000000 },
 	{ "min-rss", KIND_SIZE, OFF(min_rss), false, 0, UINT64_MAX },
 	{ "mapping-top", KIND_UINT, OFF(mapping_top), false, 0, 100000 },
+	{ "cgroup-top", KIND_UINT, OFF(cgroup_top), false, 0, 1000000 },
 	{ "procfs", KIND_STRING, OFF(procfs), false, 0, 0 },
 	{ "web.config.file", KIND_PATH, OFF(web_config_file), false, 0, 0 },
 	{ "tls-cert", KIND_PATH, OFF(tls_cert), false, 0, 0 },
@@ -844,6 +845,7 @@ static void defaults(struct config *c)
 		.smaps_budget_ns = UINT64_MAX, /* unset: derived from the interval */
 		.top = 100,
 		.mapping_top = 20,
+		.cgroup_top = 20,
 		.gzip_level = 2,
 	};
 }
@@ -1092,7 +1094,11 @@ void config_usage(FILE *f, const char *argv0)
 "                             read\n"
 "  --mapping-top N            export the N mapped files with most PSS (default 20; 0: none;\n"
 "                             needs --smaps full)\n"
-"  --procfs DIR               read processes from DIR instead of /proc (for tests)\n"
+"  --cgroup-top N             series of their own for the N cgroups, the N containers and\n"
+"                             the N pods with most PSS (RSS where PSS is not read); the rest\n"
+"                             of each are summed under cgroup=\"other\" (default 20; 0: all)\n"
+"  --procfs DIR               read processes from DIR instead of /proc: the host's /proc\n"
+"                             mounted into a container, or a fixture tree for tests\n"
 "  --web.config.file FILE     TLS, client certificates, basic auth and response headers\n"
 "                             from FILE, in the YAML format of every Prometheus exporter\n"
 "                             (exporter-toolkit); relative paths in it are relative to\n"

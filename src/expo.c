@@ -59,6 +59,62 @@ void expo_label_value(struct buf *out, const char *s, size_t len)
 	buf_add(out, run, (size_t)(p - run));
 }
 
+#define NON_UTF8 "non-utf8:"
+
+/* Whether s[0..len) is a label value as it stands: well-formed UTF-8 without NUL, and not
+ * starting like the escaped form below. */
+static bool label_as_is(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	bool ok = true;
+
+	if (len >= sizeof(NON_UTF8) - 1 && memcmp(s, NON_UTF8, sizeof(NON_UTF8) - 1) == 0)
+		return false;
+	while (p < end && ok) {
+		if (*p >= 0x80)
+			p += utf8_seq(p, end, &ok);
+		else
+			ok = *p++ != '\0';
+	}
+	return ok;
+}
+
+void expo_label_bytes(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	static const char hex[] = "0123456789abcdef";
+
+	if (label_as_is(s, len)) {
+		expo_label_value(out, s, len);
+		return;
+	}
+	/* the value is NON_UTF8, then the bytes with '\' doubled and each byte of an ill-formed
+	 * sequence (or NUL) as \xHH; below, each of those backslashes is escaped once more for the
+	 * exposition */
+	buf_addstr(out, NON_UTF8);
+	while (p < end) {
+		size_t n = 1, i;
+		bool ok = true;
+
+		if (*p >= 0x80)
+			n = utf8_seq(p, end, &ok);
+		else if (*p == '\0')
+			ok = false;
+		if (!ok) {
+			for (i = 0; i < n; i++) {
+				buf_addstr(out, "\\\\x");
+				buf_addch(out, hex[p[i] >> 4]);
+				buf_addch(out, hex[p[i] & 15]);
+			}
+		} else if (*p == '\\') {
+			buf_addstr(out, "\\\\\\\\");
+		} else {
+			expo_label_value(out, (const char *)p, n);
+		}
+		p += n;
+	}
+}
+
 void expo_help_text(struct buf *out, const char *s, enum expo_format f)
 {
 	for (; *s; s++) {
@@ -511,7 +567,7 @@ static void render_info(struct render *r)
 			continue;
 		if (!header) {
 			family(r->out, r->f, name, INFO,
-			       "Process metadata, value 1; the join point for the other procmem_process_ series. user: real uid's name; unit: systemd unit from /proc/PID/cgroup (empty outside one); exe: /proc/PID/exe; ppid: parent pid.");
+			       "Process metadata, value 1; the join point for the other procmem_process_ series. user: real uid's name; unit: systemd unit from /proc/PID/cgroup (empty outside one); container_id, runtime, pod_uid: the container and Kubernetes pod its cgroup names (empty outside one); exe: /proc/PID/exe; ppid: parent pid.");
 			header = true;
 		}
 		proc_sample_open(r, i, name);
@@ -519,6 +575,12 @@ static void render_info(struct render *r)
 		expo_label_value(r->out, p->user.s, p->user.len);
 		buf_addstr(r->out, "\",unit=\"");
 		expo_label_value(r->out, p->unit.s, p->unit.len);
+		buf_addstr(r->out, "\",container_id=\"");
+		expo_label_bytes(r->out, p->cg.container_id.s, p->cg.container_id.len);
+		buf_addstr(r->out, "\",runtime=\"");
+		buf_addstr(r->out, cgroup_runtime_name(p->cg.runtime));
+		buf_addstr(r->out, "\",pod_uid=\"");
+		expo_label_value(r->out, p->cg.pod_uid.s, p->cg.pod_uid.len);
 		buf_addstr(r->out, "\",exe=\"");
 		expo_label_value(r->out, p->exe.s, p->exe.len);
 		buf_addstr(r->out, "\",ppid=\"");
@@ -572,39 +634,95 @@ static void render_machine(struct render *r)
 
 /* ---- aggregates ---------------------------------------------------------------------------- */
 
+enum agg_kind { AGG_USER, AGG_UNIT, AGG_CGROUP, AGG_CONTAINER, AGG_POD, AGG_KIND_COUNT };
+
 struct agg_family {
-	const char *suffix, *help_user, *help_unit;
+	const char *suffix, *help[AGG_KIND_COUNT]; /* help NULL: the kind has no such family */
 	size_t off;	/* of the uint64_t figure in struct agg_row */
 	size_t have;	/* of the bool that says it is known, or SIZE_MAX: always */
 };
 
+#define CGROUP_HELP_TAIL " Processes directly in the cgroup, labelled as cAdvisor's id; past --cgroup-top, summed under cgroup=\"other\"."
+#define CONTAINER_HELP_TAIL " Processes in the container's cgroup or below it; past --cgroup-top, summed under cgroup=\"other\"."
+#define POD_HELP_TAIL " Processes in the Kubernetes pod's cgroup or below it (containers, pause, monitors); past --cgroup-top, summed under cgroup=\"other\"."
+
 static const struct agg_family agg_families[] = {
 	{ "resident_bytes",
-	  "Resident set size (VmRSS) summed over the user's processes.",
-	  "Resident set size (VmRSS) summed over the systemd unit's processes.",
+	  { "Resident set size (VmRSS) summed over the user's processes.",
+	    "Resident set size (VmRSS) summed over the systemd unit's processes.",
+	    "Resident set size (VmRSS) summed over the cgroup's processes." CGROUP_HELP_TAIL,
+	    "Resident set size (VmRSS) summed over the container's processes." CONTAINER_HELP_TAIL,
+	    "Resident set size (VmRSS) summed over the pod's processes." POD_HELP_TAIL },
 	  offsetof(struct agg_row, resident), SIZE_MAX },
 	{ "pss_bytes",
-	  "Proportional set size (Pss in smaps_rollup) summed over the user's processes whose smaps_rollup was read.",
-	  "Proportional set size (Pss in smaps_rollup) summed over the systemd unit's processes whose smaps_rollup was read.",
+	  { "Proportional set size (Pss in smaps_rollup) summed over the user's processes whose smaps_rollup was read.",
+	    "Proportional set size (Pss in smaps_rollup) summed over the systemd unit's processes whose smaps_rollup was read.",
+	    "Proportional set size (Pss in smaps_rollup) summed over the cgroup's processes whose smaps_rollup was read: shared pages count by share, unlike in the cgroup's memory.current." CGROUP_HELP_TAIL,
+	    "Proportional set size (Pss in smaps_rollup) summed over the container's processes whose smaps_rollup was read: shared pages count by share." CONTAINER_HELP_TAIL,
+	    "Proportional set size (Pss in smaps_rollup) summed over the pod's processes whose smaps_rollup was read: shared pages count by share." POD_HELP_TAIL },
 	  offsetof(struct agg_row, pss), offsetof(struct agg_row, have_pss) },
 	{ "uss_bytes",
-	  "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the user's processes whose smaps_rollup was read.",
-	  "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the systemd unit's processes whose smaps_rollup was read.",
+	  { "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the user's processes whose smaps_rollup was read.",
+	    "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the systemd unit's processes whose smaps_rollup was read.",
+	    "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the cgroup's processes whose smaps_rollup was read." CGROUP_HELP_TAIL,
+	    "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the container's processes whose smaps_rollup was read (pages they share among themselves are not in it)." CONTAINER_HELP_TAIL,
+	    "Unique set size (Private_Clean + Private_Dirty in smaps_rollup) summed over the pod's processes whose smaps_rollup was read (pages they share among themselves are not in it)." POD_HELP_TAIL },
 	  offsetof(struct agg_row, uss), offsetof(struct agg_row, have_uss) },
 	{ "swap_bytes",
-	  "Swapped-out memory (VmSwap) summed over the user's processes.",
-	  "Swapped-out memory (VmSwap) summed over the systemd unit's processes.",
+	  { "Swapped-out memory (VmSwap) summed over the user's processes.",
+	    "Swapped-out memory (VmSwap) summed over the systemd unit's processes.",
+	    "Swapped-out memory (VmSwap) summed over the cgroup's processes." CGROUP_HELP_TAIL,
+	    "Swapped-out memory (VmSwap) summed over the container's processes." CONTAINER_HELP_TAIL,
+	    "Swapped-out memory (VmSwap) summed over the pod's processes." POD_HELP_TAIL },
 	  offsetof(struct agg_row, swap), SIZE_MAX },
 	{ "processes",
-	  "Number of processes read that run as the user (real uid).",
-	  "Number of processes read that belong to the systemd unit (\"\" for processes outside any unit).",
+	  { "Number of processes read that run as the user (real uid).",
+	    "Number of processes read that belong to the systemd unit (\"\" for processes outside any unit).",
+	    "Number of processes read in the cgroup (\"\": those whose /proc/PID/cgroup could not be trusted)." CGROUP_HELP_TAIL,
+	    NULL, NULL },
 	  offsetof(struct agg_row, processes), SIZE_MAX },
 };
 
-/* what: "user" or "unit", the label name and the middle of the metric names */
-static void render_aggregate(struct render *r, const char *what, const struct agg_row *rows, size_t n)
+/* The labels of a cgroup, container or pod row: what its first process says (nothing for the
+ * "other" row), and always the cgroup, which keeps rows apart whatever the rest says. */
+static void cgroup_labels(struct buf *out, enum agg_kind kind, const struct agg_row *row)
 {
-	bool user = strcmp(what, "user") == 0;
+	const struct sample_cgroup *cg = row->sample ? &row->sample->cg : NULL;
+
+	if (kind == AGG_CONTAINER) {
+		buf_addstr(out, "container_id=\"");
+		if (cg)
+			expo_label_bytes(out, cg->container_id.s, cg->container_id.len);
+		buf_addstr(out, "\",runtime=\"");
+		if (cg)
+			buf_addstr(out, cgroup_runtime_name(cg->runtime));
+		buf_addstr(out, "\",");
+	}
+	if (kind == AGG_CONTAINER || kind == AGG_POD) {
+		buf_addstr(out, "pod_uid=\"");
+		if (cg)
+			expo_label_value(out, cg->pod_uid.s, cg->pod_uid.len);
+		buf_addstr(out, "\",");
+	}
+	buf_addstr(out, "cgroup=\"");
+	expo_label_bytes(out, row->key.s, row->key.len);
+	buf_addch(out, '"');
+}
+
+static void agg_labels(struct buf *out, enum agg_kind kind, const struct agg_row *row)
+{
+	if (kind == AGG_USER || kind == AGG_UNIT) {
+		buf_addstr(out, kind == AGG_USER ? "user=\"" : "unit=\"");
+		expo_label_value(out, row->key.s, row->key.len);
+		buf_addch(out, '"');
+	} else {
+		cgroup_labels(out, kind, row);
+	}
+}
+
+static void render_aggregate(struct render *r, enum agg_kind kind, const struct agg_row *rows, size_t n)
+{
+	static const char *const what[AGG_KIND_COUNT] = { "user", "unit", "cgroup", "container", "pod" };
 	struct buf *out = r->out;
 	char name[64];
 	size_t k, i;
@@ -613,7 +731,9 @@ static void render_aggregate(struct render *r, const char *what, const struct ag
 		const struct agg_family *fam = &agg_families[k];
 		bool header = false;
 
-		snprintf(name, sizeof(name), "procmem_%s_%s", what, fam->suffix);
+		if (!fam->help[kind])
+			continue;
+		snprintf(name, sizeof(name), "procmem_%s_%s", what[kind], fam->suffix);
 		for (i = 0; i < n; i++) {
 			bool have = true;
 
@@ -622,13 +742,60 @@ static void render_aggregate(struct render *r, const char *what, const struct ag
 			if (!have)
 				continue;
 			if (!header) {
-				family(out, r->f, name, GAUGE, user ? fam->help_user : fam->help_unit);
+				family(out, r->f, name, GAUGE, fam->help[kind]);
 				header = true;
 			}
-			sample_label(out, name, GAUGE, what, rows[i].key.s, rows[i].key.len,
-				     field_at(&rows[i], fam->off));
+			buf_addstr(out, name);
+			buf_addch(out, '{');
+			agg_labels(out, kind, &rows[i]);
+			sample_close(out, field_at(&rows[i], fam->off));
 		}
 	}
+}
+
+/* The container's quadrants: "this pod shares 300 MB of file pages with its neighbours". */
+static void render_container_quadrants(struct render *r)
+{
+	static const char name[] = "procmem_container_quadrant_pss_bytes";
+	const struct snapshot *s = r->s;
+	bool header = false;
+	size_t i;
+	int q;
+
+	for (i = 0; i < s->ncontainers; i++) {
+		const struct agg_row *row = &s->containers[i];
+
+		if (!row->have_quad)
+			continue;
+		if (!header) {
+			family(r->out, r->f, name, GAUGE,
+			       "Proportional set size by quadrant summed over the container's processes whose smaps was read (Pss of their mappings in /proc/PID/smaps): shared/file is its share of the files it maps with others, private/anonymous its own heap." CONTAINER_HELP_TAIL);
+			header = true;
+		}
+		for (q = 0; q < QUADRANT_COUNT; q++) {
+			buf_addstr(r->out, name);
+			buf_addch(r->out, '{');
+			cgroup_labels(r->out, AGG_CONTAINER, row);
+			buf_addch(r->out, ',');
+			quadrant_labels(r->out, (enum quadrant)q);
+			sample_close(r->out, row->quad[q].pss);
+		}
+	}
+}
+
+static void render_cgroup_counts(struct render *r)
+{
+	const struct snapshot *s = r->s;
+
+	family(r->out, r->f, "procmem_cgroups", GAUGE,
+	       "Cgroups holding processes read in the last cycle (past --cgroup-top, summed under cgroup=\"other\").");
+	sample_u64(r->out, "procmem_cgroups", GAUGE, s->cgroups_seen);
+	family(r->out, r->f, "procmem_containers", GAUGE,
+	       "Containers (Docker, containerd, CRI-O, Podman, LXC, systemd-machined) recognised from the cgroups of the processes read in the last cycle.");
+	sample_u64(r->out, "procmem_containers", GAUGE, s->containers_seen);
+	family(r->out, r->f, "procmem_pods", GAUGE,
+	       "Kubernetes pods recognised from the cgroups of the processes read in the last cycle.");
+	sample_u64(r->out, "procmem_pods", GAUGE, s->pods_seen);
 }
 
 static void render_mappings(struct render *r)
@@ -725,8 +892,13 @@ void expo_render(const struct snapshot *s, enum expo_format f, struct buf *out)
 	render_start_time(&r);
 	render_info(&r);
 	render_machine(&r);
-	render_aggregate(&r, "user", s->users, s->nusers);
-	render_aggregate(&r, "unit", s->units, s->nunits);
+	render_aggregate(&r, AGG_USER, s->users, s->nusers);
+	render_aggregate(&r, AGG_UNIT, s->units, s->nunits);
+	render_aggregate(&r, AGG_CGROUP, s->cgroups, s->ncgroups);
+	render_aggregate(&r, AGG_CONTAINER, s->containers, s->ncontainers);
+	render_container_quadrants(&r);
+	render_aggregate(&r, AGG_POD, s->pods, s->npods);
+	render_cgroup_counts(&r);
 	render_mappings(&r);
 	render_self(&r);
 out:

@@ -157,6 +157,7 @@ static void collect_opts_from(const struct config *cfg, struct collect_opts *o)
 			.exclude = cfg->have_exclude_re ? &cfg->exclude_re : NULL,
 			.min_rss = cfg->min_rss,
 			.top = cfg->top,
+			.cgroup_top = cfg->cgroup_top,
 		},
 		.stop = &got_stop,
 	};

@@ -72,6 +72,9 @@ void snapshot_free(struct snapshot *s)
 	free(s->procs);
 	free(s->users);
 	free(s->units);
+	free(s->cgroups);
+	free(s->containers);
+	free(s->pods);
 	free(s->mappings);
 	arena_done(&s->arena);
 	free(s);
@@ -92,7 +95,10 @@ struct proc_sample *snapshot_add_proc(struct snapshot *s)
 		s->procs_alloc = n;
 	}
 	p = &s->procs[s->nprocs++];
-	*p = (struct proc_sample){ .comm = empty, .user = empty, .unit = empty, .exe = empty };
+	*p = (struct proc_sample){
+		.comm = empty, .user = empty, .unit = empty, .exe = empty,
+		.cg = { .path = empty, .container_id = empty, .pod_uid = empty },
+	};
 	return p;
 }
 
@@ -112,6 +118,31 @@ int snapshot_str(struct snapshot *s, const char *src, size_t len, struct str *re
 	return 0;
 }
 
+int snapshot_set_cgroup(struct snapshot *s, struct proc_sample *p, const struct cgroup_info *info)
+{
+	struct cgroup_identity id;
+	int r;
+
+	assert(s && p && info);
+	if (info->unit_len && (r = snapshot_str(s, info->unit, info->unit_len, &p->unit)) < 0)
+		return r;
+	if (!info->path)
+		return 0;
+	r = snapshot_str(s, info->path, info->path_len, &p->cg.path);
+	if (r < 0)
+		return r;
+	cgroup_identify(info->path, info->path_len, &id);
+	p->cg.runtime = id.runtime;
+	p->cg.container_len = id.container_end;
+	p->cg.pod_len = id.pod_end;
+	if (id.container_end &&
+	    (r = snapshot_str(s, id.container_id, id.container_id_len, &p->cg.container_id)) < 0)
+		return r;
+	if (id.pod_end && (r = snapshot_str(s, id.pod_uid, id.pod_uid_len, &p->cg.pod_uid)) < 0)
+		return r;
+	return 0;
+}
+
 static int str_cmp(const struct str *a, const struct str *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
@@ -126,18 +157,6 @@ static int cmp_pid(const void *a, const void *b)
 {
 	const struct proc_sample *x = a, *y = b;
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-static int cmp_by_user(const void *a, const void *b)
-{
-	const struct proc_sample *const *x = a, *const *y = b;
-	return str_cmp(&(*x)->user, &(*y)->user);
-}
-
-static int cmp_by_unit(const void *a, const void *b)
-{
-	const struct proc_sample *const *x = a, *const *y = b;
-	return str_cmp(&(*x)->unit, &(*y)->unit);
 }
 
 /* Most-ranked first; equal ranks by pid, so the choice is stable from cycle to cycle. */
@@ -172,10 +191,17 @@ size_t snapshot_rank_top(const struct snapshot *s, size_t n, const struct proc_s
 	return have;
 }
 
+static void quad_add(struct quadrant_sums dst[QUADRANT_COUNT], const struct quadrant_sums src[QUADRANT_COUNT])
+{
+	int q;
+
+	for (q = 0; q < QUADRANT_COUNT; q++)
+		quadrant_sums_add(&dst[q], &src[q]);
+}
+
 static void totals(struct snapshot *s)
 {
 	size_t i;
-	int q;
 
 	for (i = 0; i < s->nprocs; i++) {
 		const struct proc_sample *p = &s->procs[i];
@@ -195,8 +221,7 @@ static void totals(struct snapshot *s)
 			}
 		}
 		if (p->flags & SAMPLE_QUADRANTS) {
-			for (q = 0; q < QUADRANT_COUNT; q++)
-				quadrant_sums_add(&s->quad_total[q], &p->quad[q]);
+			quad_add(s->quad_total, p->quad);
 			/* the kernel that wrote Pss_Dirty in the rollup wrote it in smaps too */
 			if ((p->flags & SAMPLE_ROLLUP) && (p->rollup.have & ROLLUP_PSS_DIRTY))
 				s->have_quad_pss_dirty = true;
@@ -213,6 +238,10 @@ static void agg_add(struct agg_row *row, const struct proc_sample *p)
 	row->processes++;
 	sat_add(&row->resident, p->status.vm_rss);
 	sat_add(&row->swap, p->status.vm_swap);
+	if (p->flags & SAMPLE_QUADRANTS) {
+		quad_add(row->quad, p->quad);
+		row->have_quad = true;
+	}
 	if (!(p->flags & SAMPLE_ROLLUP))
 		return;
 	if (p->rollup.have & ROLLUP_PSS) {
@@ -227,39 +256,134 @@ static void agg_add(struct agg_row *row, const struct proc_sample *p)
 	}
 }
 
-/* Groups the samples by user or unit (whichever `cmp` sorts by, `key` returns). */
-static int aggregate(struct snapshot *s, struct proc_sample **order,
-		     int (*cmp)(const void *, const void *), const struct str *(*key)(const struct proc_sample *),
+/* Adds a whole row (of the ones summed into "other"). */
+static void agg_merge(struct agg_row *dst, const struct agg_row *src)
+{
+	sat_add(&dst->processes, src->processes);
+	sat_add(&dst->resident, src->resident);
+	sat_add(&dst->swap, src->swap);
+	sat_add(&dst->pss, src->pss);
+	sat_add(&dst->uss, src->uss);
+	quad_add(dst->quad, src->quad);
+	dst->have_pss = dst->have_pss || src->have_pss;
+	dst->have_uss = dst->have_uss || src->have_uss;
+	dst->have_quad = dst->have_quad || src->have_quad;
+}
+
+/* A process's key for one kind of aggregate; false when it is in no group of that kind. */
+typedef bool (*agg_key_fn)(const struct proc_sample *p, struct str *ret);
+
+struct keyed {
+	struct str key;
+	const struct proc_sample *p;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	return str_cmp(&x->key, &y->key);
+}
+
+/* Groups the samples by `key`; rows come out sorted by key. `scratch` has room for every
+ * sample. */
+static int aggregate(const struct snapshot *s, struct keyed *scratch, agg_key_fn key,
 		     struct agg_row **ret, size_t *ret_n)
 {
 	struct agg_row *rows;
-	size_t i, n = 0;
+	size_t i, m = 0, n = 0;
 
-	if (s->nprocs == 0) {
-		*ret = NULL;
-		*ret_n = 0;
-		return 0;
-	}
 	for (i = 0; i < s->nprocs; i++)
-		order[i] = &s->procs[i];
-	qsort(order, s->nprocs, sizeof(*order), cmp);
-	rows = calloc(s->nprocs, sizeof(*rows)); /* at most one row per process */
+		if (key(&s->procs[i], &scratch[m].key))
+			scratch[m++].p = &s->procs[i];
+	*ret = NULL;
+	*ret_n = 0;
+	if (m == 0)
+		return 0;
+	qsort(scratch, m, sizeof(*scratch), cmp_keyed);
+	rows = calloc(m, sizeof(*rows)); /* at most one row per process */
 	if (!rows)
 		return -ENOMEM;
-	for (i = 0; i < s->nprocs; i++) {
-		const struct str *k = key(order[i]);
-
-		if (n == 0 || str_cmp(&rows[n - 1].key, k) != 0)
-			rows[n++].key = *k;
-		agg_add(&rows[n - 1], order[i]);
+	for (i = 0; i < m; i++) {
+		if (n == 0 || str_cmp(&rows[n - 1].key, &scratch[i].key) != 0) {
+			rows[n].key = scratch[i].key;
+			rows[n++].sample = scratch[i].p;
+		}
+		agg_add(&rows[n - 1], scratch[i].p);
 	}
 	*ret = rows;
 	*ret_n = n;
 	return 0;
 }
 
-static const struct str *key_user(const struct proc_sample *p) { return &p->user; }
-static const struct str *key_unit(const struct proc_sample *p) { return &p->unit; }
+static bool key_user(const struct proc_sample *p, struct str *ret)
+{
+	*ret = p->user;
+	return true;
+}
+
+static bool key_unit(const struct proc_sample *p, struct str *ret)
+{
+	*ret = p->unit;
+	return true;
+}
+
+static bool key_cgroup(const struct proc_sample *p, struct str *ret)
+{
+	*ret = p->cg.path;
+	return true;
+}
+
+static bool key_container(const struct proc_sample *p, struct str *ret)
+{
+	*ret = (struct str){ p->cg.path.s, p->cg.container_len };
+	return p->cg.container_len > 0;
+}
+
+static bool key_pod(const struct proc_sample *p, struct str *ret)
+{
+	*ret = (struct str){ p->cg.path.s, p->cg.pod_len };
+	return p->cg.pod_len > 0;
+}
+
+static uint64_t row_rank(const struct agg_row *r)
+{
+	return r->have_pss ? r->pss : r->resident;
+}
+
+/* Most-ranked first; equal ranks by key, so the choice is stable from cycle to cycle. */
+static int cmp_row_rank(const void *a, const void *b)
+{
+	const struct agg_row *x = a, *y = b;
+	uint64_t rx = row_rank(x), ry = row_rank(y);
+
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	return str_cmp(&x->key, &y->key);
+}
+
+static int cmp_row_key(const void *a, const void *b)
+{
+	const struct agg_row *x = a, *y = b;
+	return str_cmp(&x->key, &y->key);
+}
+
+/* Keeps the `top` rows with most PSS (else RSS), sorted by key, and sums the rest into one
+ * AGG_OTHER row after them. A user who makes thousands of cgroups gets one series for all
+ * that do not make the cut. */
+static void bound_rows(struct agg_row *rows, size_t *n, unsigned top)
+{
+	struct agg_row other = { .key = { AGG_OTHER, sizeof(AGG_OTHER) - 1 } };
+	size_t i;
+
+	if (top == 0 || *n <= top)
+		return;
+	qsort(rows, *n, sizeof(*rows), cmp_row_rank);
+	for (i = top; i < *n; i++)
+		agg_merge(&other, &rows[i]);
+	qsort(rows, top, sizeof(*rows), cmp_row_key);
+	rows[top] = other; /* rows has room: top < *n */
+	*n = top + 1;
+}
 
 static bool passes_filters(const struct proc_sample *p, const struct select_opts *sel)
 {
@@ -292,6 +416,7 @@ static void select_exported(struct snapshot *s, const struct select_opts *sel,
 int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
 {
 	struct proc_sample **order;
+	struct keyed *scratch;
 	int r;
 
 	assert(s && sel);
@@ -301,13 +426,31 @@ int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
 		qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_pid);
 	totals(s);
 	order = calloc(s->nprocs ? s->nprocs : 1, sizeof(*order));
-	if (!order)
-		return -ENOMEM;
-	r = aggregate(s, order, cmp_by_user, key_user, &s->users, &s->nusers);
+	scratch = calloc(s->nprocs ? s->nprocs : 1, sizeof(*scratch));
+	if (!order || !scratch) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = aggregate(s, scratch, key_user, &s->users, &s->nusers);
 	if (r >= 0)
-		r = aggregate(s, order, cmp_by_unit, key_unit, &s->units, &s->nunits);
+		r = aggregate(s, scratch, key_unit, &s->units, &s->nunits);
 	if (r >= 0)
-		select_exported(s, sel, order);
+		r = aggregate(s, scratch, key_cgroup, &s->cgroups, &s->ncgroups);
+	if (r >= 0)
+		r = aggregate(s, scratch, key_container, &s->containers, &s->ncontainers);
+	if (r >= 0)
+		r = aggregate(s, scratch, key_pod, &s->pods, &s->npods);
+	if (r < 0)
+		goto out;
+	s->cgroups_seen = s->ncgroups;
+	s->containers_seen = s->ncontainers;
+	s->pods_seen = s->npods;
+	bound_rows(s->cgroups, &s->ncgroups, sel->cgroup_top);
+	bound_rows(s->containers, &s->ncontainers, sel->cgroup_top);
+	bound_rows(s->pods, &s->npods, sel->cgroup_top);
+	select_exported(s, sel, order);
+out:
+	free(scratch);
 	free(order);
 	return r;
 }

@@ -436,6 +436,120 @@ static void test_label_value_random_inputs(void **state)
 	}
 }
 
+/* ---- labels from cgroup paths: one series per path -------------------------------------- */
+
+static void check_label_bytes(const char *in, size_t in_len, const char *want)
+{
+	struct buf out = BUF_INIT;
+
+	expo_label_bytes(&out, in, in_len);
+	assert_false(buf_failed(&out));
+	if (out.len != strlen(want) || memcmp(out.buf, want, out.len) != 0)
+		fail_msg("label of %zu bytes: got \"%.*s\", want \"%s\"", in_len, (int)out.len, out.buf, want);
+	buf_done(&out);
+}
+#define LB(in, want) check_label_bytes(in, sizeof(in) - 1, want)
+
+/* Expected strings are as they appear between the quotes of the exposition. */
+static void test_label_bytes_keeps_valid_paths_and_escapes_the_rest(void **state)
+{
+	(void)state;
+	/* valid UTF-8: exactly what expo_label_value writes, so cAdvisor's id label matches */
+	LB("/system.slice/nginx.service", "/system.slice/nginx.service");
+	LB("/system.slice/system-systemd\\x2dfsck.slice", "/system.slice/system-systemd\\\\x2dfsck.slice");
+	LB("/a \"q\"\n\xC3\xA9", "/a \\\"q\\\"\\n\xC3\xA9");
+	LB("/a" FFFD, "/a" FFFD); /* a real U+FFFD stays one */
+	LB("", "");
+	/* ill-formed: "non-utf8:", then backslashes doubled and bad bytes as \xHH */
+	LB("/a\xFF", "non-utf8:/a\\\\xff");
+	LB("/a\xFE", "non-utf8:/a\\\\xfe");
+	LB("/a\xE2\x82", "non-utf8:/a\\\\xe2\\\\x82");
+	LB("/a\xE2\x82/\xC3\xA9", "non-utf8:/a\\\\xe2\\\\x82/\xC3\xA9");
+	LB("/a\\xff\xFF", "non-utf8:/a\\\\\\\\xff\\\\xff");
+	LB("/q\"\n\xFF", "non-utf8:/q\\\"\\n\\\\xff");
+	LB("/a\0b", "non-utf8:/a\\\\x00b");
+	/* a valid name that starts like the escaped form is escaped too */
+	LB("non-utf8:/a", "non-utf8:non-utf8:/a");
+	LB("non-utf8", "non-utf8");
+}
+
+/* The exposition's own escapes undone, then ours: what the label stands for. */
+static size_t decode_label(const char *p, size_t n, unsigned char *out)
+{
+	char v[512];
+	size_t i, k = 0, m = 0;
+	bool escaped;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\') {
+			i++;
+			v[k++] = p[i] == 'n' ? '\n' : p[i];
+		} else {
+			v[k++] = p[i];
+		}
+	}
+	escaped = k >= 9 && memcmp(v, "non-utf8:", 9) == 0;
+	for (i = escaped ? 9 : 0; i < k; i++) {
+		if (escaped && v[i] == '\\' && v[i + 1] == '\\') {
+			out[m++] = '\\';
+			i++;
+		} else if (escaped && v[i] == '\\') {
+			unsigned x;
+
+			assert_int_equal(v[i + 1], 'x');
+			assert_int_equal(sscanf(v + i + 2, "%2x", &x), 1);
+			out[m++] = (unsigned char)x;
+			i += 3;
+		} else {
+			out[m++] = (unsigned char)v[i];
+		}
+	}
+	return m;
+}
+
+/* Two different byte strings never give one label: every label decodes back to its bytes, and
+ * is valid UTF-8 with only the exposition's escapes. */
+static void test_label_bytes_is_one_to_one(void **state)
+{
+	static const unsigned char alphabet[] = { '/', 'a', '\\', 'x', 'f', '"', '\n', 0, 0x80, 0xBF,
+						  0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xEF, 0xFF, 'n', ':', '-' };
+	unsigned char in[24], back[64];
+	uint32_t x = 88675123u;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 100000; round++) {
+		struct buf out = BUF_INIT;
+		size_t len, i;
+
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		len = x % sizeof(in);
+		i = 0;
+		if (x & 0x10000) { /* sometimes starting like the escaped form */
+			memcpy(in, "non-utf8:", 9);
+			i = len > 9 ? 9 : len;
+		}
+		for (; i < len; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			in[i] = alphabet[x % sizeof(alphabet)];
+		}
+		expo_label_bytes(&out, (const char *)in, len);
+		assert_false(buf_failed(&out));
+		if (!utf8_valid(out.buf, out.len))
+			fail_msg("round %d: label is not valid UTF-8", round);
+		for (i = 0; i < out.len; i++) {
+			if (out.buf[i] == '"' || out.buf[i] == '\n' || out.buf[i] == '\0')
+				fail_msg("round %d: unescaped byte in label", round);
+			if (out.buf[i] == '\\' && ++i < out.len && !strchr("\\\"n", out.buf[i]))
+				fail_msg("round %d: stray backslash", round);
+		}
+		if (decode_label(out.buf, out.len, back) != len || memcmp(back, in, len) != 0)
+			fail_msg("round %d: the label \"%.*s\" does not decode to its %zu bytes", round,
+				 (int)out.len, out.buf, len);
+		buf_done(&out);
+	}
+}
+
 /* ---- HELP text ------------------------------------------------------------------------------ */
 
 static void test_help_text_escapes_per_format(void **state)
@@ -1106,8 +1220,8 @@ static void test_full_mode_text_values(void **state)
 	expect_series(e, "procmem_process_start_time_seconds{pid=\"300\",comm=\"" WEIRD_LABEL "\"}", "1700000000");
 
 	/* info */
-	expect_series_u64(e, "procmem_process_info{pid=\"1\",comm=\"systemd\",user=\"root\",unit=\"\",exe=\"/usr/lib/systemd/systemd\",ppid=\"0\"}", 1);
-	expect_series_u64(e, "procmem_process_info{pid=\"300\",comm=\"" WEIRD_LABEL "\",user=\"bob\",unit=\"app.service\",exe=\"/opt/app/bin/app\",ppid=\"1\"}", 1);
+	expect_series_u64(e, "procmem_process_info{pid=\"1\",comm=\"systemd\",user=\"root\",unit=\"\",container_id=\"\",runtime=\"\",pod_uid=\"\",exe=\"/usr/lib/systemd/systemd\",ppid=\"0\"}", 1);
+	expect_series_u64(e, "procmem_process_info{pid=\"300\",comm=\"" WEIRD_LABEL "\",user=\"bob\",unit=\"app.service\",container_id=\"\",runtime=\"\",pod_uid=\"\",exe=\"/opt/app/bin/app\",ppid=\"1\"}", 1);
 	expect_family_type(e, "procmem_process_info", "gauge");
 
 	/* machine totals: over every process read, the unexported pid 400 included */
@@ -1452,7 +1566,7 @@ static void test_openmetrics_rules(void **state)
 	expect_series(e, "process_cpu_seconds_total", "1.5");
 	/* info metrics: the family is named without _info */
 	expect_family_type(e, "procmem_process", "info");
-	expect_series_u64(e, "procmem_process_info{pid=\"1\",comm=\"systemd\",user=\"root\",unit=\"\",exe=\"/usr/lib/systemd/systemd\",ppid=\"0\"}", 1);
+	expect_series_u64(e, "procmem_process_info{pid=\"1\",comm=\"systemd\",user=\"root\",unit=\"\",container_id=\"\",runtime=\"\",pod_uid=\"\",exe=\"/usr/lib/systemd/systemd\",ppid=\"0\"}", 1);
 	expect_family_type(e, "procmem_exporter_build", "info");
 	expect_series_u64(e, "procmem_exporter_build_info{version=\"" PROCMEM_VERSION "\"}", 1);
 	/* UNIT lines (checked for every family by the reader) */
@@ -1596,6 +1710,168 @@ static void test_families_unique_and_not_interleaved(void **state)
 	snapshot_free(s);
 }
 
+/* ---- cgroups, containers and pods ---------------------------------------------------------- */
+
+#define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define POD_UID "0b0b0b0b-1111-2222-3333-444444444444"
+#define POD_SLICE "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0b0b0b0b_1111_2222_3333_444444444444.slice"
+
+static void set_cgroup(struct snapshot *s, struct proc_sample *p, const char *file, size_t len)
+{
+	struct cgroup_info info;
+
+	assert_int_equal(proc_cgroup_parse(file, len, NULL, 0, &info), 0);
+	assert_int_equal(snapshot_set_cgroup(s, p, &info), 0);
+}
+#define SET_CGROUP(s, p, lit) set_cgroup((s), (p), lit, sizeof(lit) - 1)
+
+/* A process with PSS `pss` kB, all of it private anonymous except `shared_file` kB; RSS twice the
+ * PSS, USS the private part, swap `swap` kB. */
+static struct proc_sample *add_in(struct snapshot *s, uint32_t pid, uint64_t pss, uint64_t shared_file,
+				  uint64_t swap)
+{
+	struct proc_sample *p = add(s, pid, 1, "svc", 3, "root", "", "/usr/bin/svc");
+
+	set_status(p, 4 * pss * 1024, 2 * pss * 1024, 0, 0, 0, 0, swap * 1024);
+	set_rollup(p, ROLLUP_ALL, pss * 1024, (pss - shared_file) * 1024, shared_file * 1024, 0, 0,
+		   (pss - shared_file) * 1024, 0);
+	set_quad(p, QUADRANT_PRIVATE_ANON, 2 * pss * 1024, 2 * pss * 1024, (pss - shared_file) * 1024, 0);
+	set_quad(p, QUADRANT_PRIVATE_FILE, 0, 0, 0, 0);
+	set_quad(p, QUADRANT_SHARED_ANON, 0, 0, 0, 0);
+	set_quad(p, QUADRANT_SHARED_FILE, 2 * pss * 1024, 0, shared_file * 1024, 0);
+	return p;
+}
+
+/*
+ *   pid  cgroup                                        container       pod     PSS kB (shared file)
+ *   10   /system.slice/docker-A.scope                  A docker        -       100 (40)
+ *   11   /system.slice/docker-A.scope/inner            A docker        -       50
+ *   20   POD_SLICE/cri-containerd-B.scope              B containerd    POD     300 (100)
+ *   21   POD_SLICE/crio-conmon-B.scope                 -               POD     5
+ *   30   /a\xFF                                        -               -       7
+ *   31   /a\xFE                                        -               -       9
+ *   40   (a cgroup file the kernel would not write)    -               -       1
+ */
+static struct snapshot *cgroup_snapshot(unsigned cgroup_top)
+{
+	struct snapshot *s = snapshot_new(SMAPS_FULL);
+	struct select_opts sel = { .cgroup_top = cgroup_top };
+	struct proc_sample *p;
+
+	assert_non_null(s);
+	p = add_in(s, 10, 100, 40, 2);
+	SET_CGROUP(s, p, "0::/system.slice/docker-" ID_A ".scope\n");
+	p = add_in(s, 11, 50, 0, 0);
+	SET_CGROUP(s, p, "0::/system.slice/docker-" ID_A ".scope/inner\n");
+	p = add_in(s, 20, 300, 100, 0);
+	SET_CGROUP(s, p, "0::" POD_SLICE "/cri-containerd-" ID_B ".scope\n");
+	p = add_in(s, 21, 5, 0, 0);
+	SET_CGROUP(s, p, "0::" POD_SLICE "/crio-conmon-" ID_B ".scope\n");
+	p = add_in(s, 30, 7, 0, 0);
+	SET_CGROUP(s, p, "0::/a\xFF\n");
+	p = add_in(s, 31, 9, 0, 0);
+	SET_CGROUP(s, p, "0::/a\xFE\n");
+	add_in(s, 40, 1, 0, 0); /* its cgroup stays unknown */
+	assert_int_equal(snapshot_finish(s, &sel), 0);
+	return s;
+}
+
+#define CONTAINER_A "container_id=\"" ID_A "\",runtime=\"docker\",pod_uid=\"\",cgroup=\"/system.slice/docker-" ID_A ".scope\""
+#define CONTAINER_B "container_id=\"" ID_B "\",runtime=\"containerd\",pod_uid=\"" POD_UID "\",cgroup=\"" POD_SLICE "/cri-containerd-" ID_B ".scope\""
+
+static void test_cgroup_container_and_pod_sums(void **state)
+{
+	struct snapshot *s = cgroup_snapshot(0);
+	enum expo_format f;
+
+	(void)state;
+	for (f = 0; f < EXPO_FORMAT_COUNT; f++) {
+		struct expo *e = render_read(s, f, &tail, NULL);
+
+		/* per cgroup: the processes directly in it */
+		expect_series_u64(e, "procmem_cgroup_pss_bytes{cgroup=\"/system.slice/docker-" ID_A ".scope\"}", 100 * 1024);
+		expect_series_u64(e, "procmem_cgroup_pss_bytes{cgroup=\"/system.slice/docker-" ID_A ".scope/inner\"}", 50 * 1024);
+		expect_series_u64(e, "procmem_cgroup_resident_bytes{cgroup=\"/system.slice/docker-" ID_A ".scope\"}", 200 * 1024);
+		expect_series_u64(e, "procmem_cgroup_uss_bytes{cgroup=\"/system.slice/docker-" ID_A ".scope\"}", 60 * 1024);
+		expect_series_u64(e, "procmem_cgroup_swap_bytes{cgroup=\"/system.slice/docker-" ID_A ".scope\"}", 2 * 1024);
+		expect_series_u64(e, "procmem_cgroup_processes{cgroup=\"/system.slice/docker-" ID_A ".scope\"}", 1);
+		/* two paths that differ only in bytes that are not UTF-8: two series */
+		expect_series_u64(e, "procmem_cgroup_pss_bytes{cgroup=\"non-utf8:/a\\\\xff\"}", 7 * 1024);
+		expect_series_u64(e, "procmem_cgroup_pss_bytes{cgroup=\"non-utf8:/a\\\\xfe\"}", 9 * 1024);
+		/* and the one whose cgroup could not be read */
+		expect_series_u64(e, "procmem_cgroup_processes{cgroup=\"\"}", 1);
+		assert_int_equal(count_series(e, "procmem_cgroup_processes", NULL), 7);
+		assert_int_equal(count_series(e, "procmem_cgroup_pss_bytes", "cgroup=\"other\""), 0);
+		/* per container: its cgroup and below */
+		expect_series_u64(e, "procmem_container_pss_bytes{" CONTAINER_A "}", 150 * 1024);
+		expect_series_u64(e, "procmem_container_resident_bytes{" CONTAINER_A "}", 300 * 1024);
+		expect_series_u64(e, "procmem_container_uss_bytes{" CONTAINER_A "}", 110 * 1024);
+		expect_series_u64(e, "procmem_container_swap_bytes{" CONTAINER_A "}", 2 * 1024);
+		expect_series_u64(e, "procmem_container_pss_bytes{" CONTAINER_B "}", 300 * 1024);
+		expect_series_u64(e, "procmem_container_quadrant_pss_bytes{" CONTAINER_A ",sharing=\"private\",backing=\"anonymous\"}", 110 * 1024);
+		expect_series_u64(e, "procmem_container_quadrant_pss_bytes{" CONTAINER_A ",sharing=\"shared\",backing=\"file\"}", 40 * 1024);
+		expect_series_u64(e, "procmem_container_quadrant_pss_bytes{" CONTAINER_B ",sharing=\"shared\",backing=\"file\"}", 100 * 1024);
+		expect_series_u64(e, "procmem_container_quadrant_pss_bytes{" CONTAINER_B ",sharing=\"shared\",backing=\"anonymous\"}", 0);
+		assert_int_equal(count_series(e, "procmem_container_pss_bytes", NULL), 2);
+		assert_int_equal(count_series(e, "procmem_container_quadrant_pss_bytes", NULL), 8);
+		assert_false(has_family(e, "procmem_container_processes"));
+		/* per pod: the container and the monitor */
+		expect_series_u64(e, "procmem_pod_pss_bytes{pod_uid=\"" POD_UID "\",cgroup=\"" POD_SLICE "\"}", 305 * 1024);
+		expect_series_u64(e, "procmem_pod_uss_bytes{pod_uid=\"" POD_UID "\",cgroup=\"" POD_SLICE "\"}", 205 * 1024);
+		assert_int_equal(count_series(e, "procmem_pod_pss_bytes", NULL), 1);
+		/* how many of each */
+		expect_series_u64(e, "procmem_cgroups", 7);
+		expect_series_u64(e, "procmem_containers", 2);
+		expect_series_u64(e, "procmem_pods", 1);
+		/* each process's own (systemd made the container's scope a unit) */
+		expect_series_u64(e, "procmem_process_info{pid=\"20\",comm=\"svc\",user=\"root\",unit=\"cri-containerd-" ID_B ".scope\",container_id=\"" ID_B "\",runtime=\"containerd\",pod_uid=\"" POD_UID "\",exe=\"/usr/bin/svc\",ppid=\"1\"}", 1);
+		expect_series_u64(e, "procmem_process_info{pid=\"21\",comm=\"svc\",user=\"root\",unit=\"crio-conmon-" ID_B ".scope\",container_id=\"\",runtime=\"\",pod_uid=\"" POD_UID "\",exe=\"/usr/bin/svc\",ppid=\"1\"}", 1);
+		expo_free(e);
+	}
+	snapshot_free(s);
+}
+
+/* --cgroup-top 2: the two of each kind with most PSS, the rest summed under cgroup="other". */
+static void test_cgroup_top_sums_the_rest_under_other(void **state)
+{
+	struct snapshot *s = cgroup_snapshot(2);
+	enum expo_format f;
+
+	(void)state;
+	for (f = 0; f < EXPO_FORMAT_COUNT; f++) {
+		struct expo *e = render_read(s, f, &tail, NULL);
+
+		/* cgroups by PSS: pod container 300, docker-A 100, then 50, 9, 7, 5, 1 */
+		assert_int_equal(count_series(e, "procmem_cgroup_pss_bytes", NULL), 3);
+		expect_series_u64(e, "procmem_cgroup_pss_bytes{cgroup=\"" POD_SLICE "/cri-containerd-" ID_B ".scope\"}", 300 * 1024);
+		expect_series_u64(e, "procmem_cgroup_pss_bytes{cgroup=\"/system.slice/docker-" ID_A ".scope\"}", 100 * 1024);
+		expect_series_u64(e, "procmem_cgroup_pss_bytes{cgroup=\"other\"}", (50 + 9 + 7 + 5 + 1) * 1024);
+		expect_series_u64(e, "procmem_cgroup_processes{cgroup=\"other\"}", 5);
+		expect_series_u64(e, "procmem_cgroup_resident_bytes{cgroup=\"other\"}", 2 * (50 + 9 + 7 + 5 + 1) * 1024);
+		/* containers and pods: no more than two, so none summed */
+		assert_int_equal(count_series(e, "procmem_container_pss_bytes", NULL), 2);
+		assert_int_equal(count_series(e, "procmem_pod_pss_bytes", NULL), 1);
+		/* the counts still say how many there are */
+		expect_series_u64(e, "procmem_cgroups", 7);
+		expo_free(e);
+	}
+	snapshot_free(s);
+	/* --cgroup-top 1: the container past the cut goes to "other", with empty labels */
+	s = cgroup_snapshot(1);
+	{
+		struct expo *e = render_read(s, EXPO_TEXT, &tail, NULL);
+
+		expect_series_u64(e, "procmem_container_pss_bytes{" CONTAINER_B "}", 300 * 1024);
+		expect_series_u64(e, "procmem_container_pss_bytes{container_id=\"\",runtime=\"\",pod_uid=\"\",cgroup=\"other\"}", 150 * 1024);
+		expect_series_u64(e, "procmem_container_quadrant_pss_bytes{container_id=\"\",runtime=\"\",pod_uid=\"\",cgroup=\"other\",sharing=\"shared\",backing=\"file\"}", 40 * 1024);
+		assert_int_equal(count_series(e, "procmem_pod_pss_bytes", NULL), 1);
+		expect_series_u64(e, "procmem_containers", 2);
+		expo_free(e);
+	}
+	snapshot_free(s);
+}
+
 /* promtool, Prometheus' own checker, finds nothing to say about the text format. */
 static void test_promtool_check_metrics(void **state)
 {
@@ -1635,6 +1911,8 @@ int main(void)
 		cmocka_unit_test(test_label_value_every_one_and_two_byte_input),
 		cmocka_unit_test(test_label_value_three_and_four_byte_inputs),
 		cmocka_unit_test(test_label_value_random_inputs),
+		cmocka_unit_test(test_label_bytes_keeps_valid_paths_and_escapes_the_rest),
+		cmocka_unit_test(test_label_bytes_is_one_to_one),
 		cmocka_unit_test(test_help_text_escapes_per_format),
 		cmocka_unit_test(test_content_types),
 		cmocka_unit_test(test_full_mode_text_values),
@@ -1651,6 +1929,8 @@ int main(void)
 		cmocka_unit_test(test_render_tail),
 		cmocka_unit_test(test_start_time_is_exact),
 		cmocka_unit_test(test_families_unique_and_not_interleaved),
+		cmocka_unit_test(test_cgroup_container_and_pod_sums),
+		cmocka_unit_test(test_cgroup_top_sums_the_rest_under_other),
 		cmocka_unit_test(test_promtool_check_metrics),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

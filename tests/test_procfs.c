@@ -1596,184 +1596,6 @@ static void smaps_long_paths_arrive_whole(void **state)
 	free(text);
 }
 
-/* ---- cgroup -> systemd unit ----------------------------------------------------------------- */
-
-#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
-static void cgroup_unit_as_systemd_tells_it(void **state)
-{
-	static const struct {
-		const char *text, *unit;
-	} rows[] = {
-		/* cgroup v2 */
-		{ "0::/system.slice/nginx.service\n", "nginx.service" },
-		{ "0::/system.slice/nginx.service/worker\n", "nginx.service" }, /* delegated subtree */
-		{ "0::/system.slice/nginx.service/\n", "nginx.service" },
-		{ "0::/system.slice//nginx.service\n", "nginx.service" },
-		{ "0::/system.slice/getty@tty1.service\n", "getty@tty1.service" },
-		{ "0::/system.slice/system-getty.slice/getty@tty2.service\n", "getty@tty2.service" },
-		{ "0::/a.slice/a-b.slice/a-b-c.slice/deep.service\n", "deep.service" },
-		{ "0::/user.slice/user-1000.slice/session-3.scope\n", "session-3.scope" },
-		{ "0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n",
-		  "user@1000.service" },
-		{ "0::/user.slice/user-1000.slice/user@1000.service/init.scope\n", "user@1000.service" },
-		{ "0::/init.scope\n", "init.scope" },
-		{ "0::/system.slice/dbus.socket\n", "dbus.socket" },
-		{ "0::/system.slice/home.mount\n", "home.mount" },
-		{ "0::/system.slice/dev-sda2.swap\n", "dev-sda2.swap" },
-		{ "0::/system.slice/systemd-fsck@dev-disk-by\\x2duuid-1234.service\n",
-		  "systemd-fsck@dev-disk-by\\x2duuid-1234.service" },
-		/* containers */
-		{ "0::/system.slice/docker-" HEX64 ".scope\n", "docker-" HEX64 ".scope" },
-		{ "0::/kubepods/besteffort/pod0b0b0b0b-1111-2222-3333-444444444444/" HEX64 "\n", "" },
-		{ "0::/kubepods.slice/kubepods-besteffort.slice/"
-		  "kubepods-besteffort-pod0b0b0b0b_1111_2222_3333_444444444444.slice/cri-containerd-" HEX64
-		  ".scope\n",
-		  "cri-containerd-" HEX64 ".scope" },
-		{ "0::/docker/" HEX64 "\n", "" },
-		{ "0::/machine.slice/machine-web.scope/payload/system.slice/nginx.service\n",
-		  "machine-web.scope" },
-		/* a container's own systemd, seen from the host: not a host unit */
-		{ "0::/lxc.payload.c1/system.slice/nginx.service\n", "" },
-		/* systemd's cg_escape(): a leading '_' is dropped */
-		{ "0::/system.slice/_cpu.service\n", "cpu.service" },
-		{ "0::/system.slice/system-waldo.slice/_cpu.service/sdfdsaf\n", "cpu.service" },
-		{ "0::/_cgroup.slice/x.service\n", "x.service" },
-		{ "0::/system.slice/__x.service\n", "_x.service" },
-		/* no unit */
-		{ "0::/\n", "" },
-		{ "0::/system.slice\n", "" },
-		{ "0::/user.slice/user-1000.slice\n", "" },
-		{ "0::sadfdsafsda\n", "" },
-		{ "0::/system.slice/getty####@tty6.service/xxx\n", "" },
-		{ "0::/user.slice/user-1000.slice/user@.service/server.service\n", "" }, /* template */
-		{ "0::/system.slice/@x.service\n", "" },
-		{ "0::/system.slice/ngi nx.service\n", "" },
-		{ "0::/system.slice/nginx\xc3\xa9.service\n", "" },
-		{ "0::/system.slice/nginx.target\n", "" },
-		{ "0::/system.slice/_\n", "" },
-		{ "0::/system.slice/nginx.service", "" }, /* unterminated: not trusted */
-		{ "", "" },
-		/* cgroup v1 and hybrid: the name=systemd line wins, wherever it is */
-		{ "12:pids:/system.slice/sshd.service\n11:memory:/system.slice/sshd.service\n"
-		  "1:name=systemd:/system.slice/sshd.service\n", "sshd.service" },
-		{ "1:name=systemd:/system.slice/a.service\n0::/system.slice/b.service\n", "a.service" },
-		{ "0::/system.slice/b.service\n1:name=systemd:/system.slice/a.service\n", "a.service" },
-		{ "1:name=systemd:/\n0::/system.slice/b.service\n", "" },
-		{ "4:memory:/system.slice/x.service\n3:cpu:/system.slice/x.service\n", "" },
-		/* the captured files: root everywhere */
-		/* garbage lines are skipped */
-		{ "garbage\n0::/system.slice/x.service\n", "x.service" },
-		{ "no colons here\n5:onecolon\n::\n0::/system.slice/x.service\n", "x.service" },
-		{ "10::/system.slice/x.service\n", "" },
-		{ "0:cpu:/system.slice/x.service\n", "" },
-		{ ":0::/system.slice/x.service\n", "" },
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		size_t n = strlen(rows[i].text), ulen = 99;
-		char *b = exact(rows[i].text, n);
-		const char *u = NULL;
-		int r = proc_cgroup_unit(b, n, &u, &ulen);
-
-		assert_int_equal(r, 0);
-		assert_non_null(u);
-		if (ulen != strlen(rows[i].unit) || memcmp(u, rows[i].unit, ulen) != 0)
-			fail_msg("\"%s\": \"%.*s\", wanted \"%s\"", rows[i].text, (int)ulen, u, rows[i].unit);
-		if (ulen)
-			assert_true(u >= b && u + ulen <= b + n); /* points into the buffer */
-		free(b);
-	}
-}
-
-static void cgroup_unit_of_captured_files_is_empty(void **state)
-{
-	static const char *const files[] = {
-		CAPTURED "mapping_kinds.cgroup",
-		CAPTURED "kthreadd.cgroup",
-		CAPTURED "zombie.cgroup",
-	};
-	size_t i, len, ulen;
-	const char *u;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		char *b = read_fixture(files[i], &len);
-
-		/* "9:name=systemd:/" ... "4:memory:/process_api/c969e9..." ... "0::/" */
-		assert_int_equal(proc_cgroup_unit(b, len, &u, &ulen), 0);
-		assert_int_equal(ulen, 0);
-		free(b);
-	}
-}
-
-static void cgroup_unit_length_limits(void **state)
-{
-	char name[300], text[400];
-	size_t n, ulen;
-	const char *u;
-
-	(void)state;
-	/* UNIT_NAME_MAX is 256 with the NUL: 255 bytes are a unit, 256 are not */
-	memset(name, 'a', sizeof(name));
-	memcpy(name + 255 - 8, ".service", 8);
-	n = (size_t)snprintf(text, sizeof(text), "0::/system.slice/%.255s\n", name);
-	assert_int_equal(proc_cgroup_unit(text, n, &u, &ulen), 0);
-	assert_int_equal(ulen, 255);
-	memset(name, 'a', sizeof(name));
-	memcpy(name + 256 - 8, ".service", 8);
-	n = (size_t)snprintf(text, sizeof(text), "0::/system.slice/%.256s\n", name);
-	assert_int_equal(proc_cgroup_unit(text, n, &u, &ulen), 0);
-	assert_int_equal(ulen, 0);
-}
-
-static void unit_name_validity(void **state)
-{
-	static const char *const valid[] = {
-		"a.service",	      "nginx.service",	   "getty@tty1.service", "user@1000.service",
-		"session-3.scope",    "init.scope",	   "dbus.socket",	 "home.mount",
-		"dev-sda2.swap",      "a\\x2db.service",   "foo:bar.service",	 "a_b-c.d.service",
-		"a@b@c.service",      "A.service",
-	};
-	static const char *const invalid[] = {
-		"",		 ".service",	   "service",	     "nginx",	       "nginx.",
-		"nginx.slice",	 "nginx.target",   "nginx.device",   "nginx.timer",    "nginx.Service",
-		"nginx.service.", "ngi nx.service", "@foo.service",  "foo@.service",   "nginx.service/",
-		"nginx.service\n", "a\xc3\xa9.service", "a/b.service", "a*.service",  "a%.service",
-	};
-	char longname[300];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(valid); i++) {
-		size_t n = strlen(valid[i]);
-		char *b = exact(valid[i], n);
-
-		if (!systemd_unit_name_valid(b, n))
-			fail_msg("\"%s\" is a unit name", valid[i]);
-		free(b);
-	}
-	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
-		size_t n = strlen(invalid[i]);
-		char *b = exact(invalid[i], n);
-
-		if (systemd_unit_name_valid(b, n))
-			fail_msg("\"%s\" is not a unit name", invalid[i]);
-		free(b);
-	}
-	/* the length is what counts */
-	assert_true(systemd_unit_name_valid("nginx.serviceXYZ", 13));
-	assert_false(systemd_unit_name_valid("nginx.service", 12));
-	memset(longname, 'x', sizeof(longname));
-	memcpy(longname + 247, ".service", 8);
-	assert_true(systemd_unit_name_valid(longname, 255));
-	memset(longname, 'x', sizeof(longname));
-	memcpy(longname + 248, ".service", 8);
-	assert_false(systemd_unit_name_valid(longname, 256));
-}
-
 /* ---- every parser on damaged input ---------------------------------------------------------- */
 
 static bool documented_error(int r, bool enoent_ok)
@@ -1799,8 +1621,6 @@ static void all_parsers(const char *b, size_t n)
 	struct quadrant_sums q[QUADRANT_COUNT];
 	uint64_t t, maps;
 	unsigned calls = 0;
-	const char *u;
-	size_t ulen;
 	int r;
 
 	assert_true(documented_error(proc_stat_parse(b, n, &st), false));
@@ -1812,9 +1632,6 @@ static void all_parsers(const char *b, size_t n)
 	assert_true(documented_error(r, false));
 	if (r == 0)
 		assert_int_equal(calls, maps);
-	assert_int_equal(proc_cgroup_unit(b, n, &u, &ulen), 0);
-	if (ulen)
-		assert_true(u >= b && u + ulen <= b + n);
 }
 
 static void parsers_answer_damaged_text_with_documented_errors(void **state)
@@ -1899,10 +1716,6 @@ int main(void)
 		cmocka_unit_test(smaps_refuses_sizes_whose_bytes_overflow),
 		cmocka_unit_test(smaps_callback_error_stops_the_parse),
 		cmocka_unit_test(smaps_long_paths_arrive_whole),
-		cmocka_unit_test(cgroup_unit_as_systemd_tells_it),
-		cmocka_unit_test(cgroup_unit_of_captured_files_is_empty),
-		cmocka_unit_test(cgroup_unit_length_limits),
-		cmocka_unit_test(unit_name_validity),
 		cmocka_unit_test(parsers_answer_damaged_text_with_documented_errors),
 	};
 

@@ -385,6 +385,110 @@ static struct snapshot *select_machine(enum smaps_mode mode, const struct select
 	return s;
 }
 
+/* Sets p's cgroup from a cgroup file, as the collector does. */
+static void in_cgroup(struct snapshot *s, size_t i, const char *file)
+{
+	struct cgroup_info info;
+
+	assert_int_equal(proc_cgroup_parse(file, strlen(file), NULL, 0, &info), 0);
+	assert_int_equal(snapshot_set_cgroup(s, &s->procs[i], &info), 0);
+}
+
+/* --cgroup-top: the N with most PSS (RSS where no PSS was read; equal figures by path, so the
+ * cut is the same from cycle to cycle), sorted by path, then one "other" row with the rest. */
+static void cgroup_top_keeps_the_largest_and_sums_the_rest(void **state)
+{
+	static const struct spec specs[] = {
+		/* pid comm user unit rss swap roll pss pcl pdi */
+		{ 1, "a", "u", "", 100, 1, 1, 40, 0, 10, 0, { 0 } },  /* /c: PSS 40 */
+		{ 2, "a", "u", "", 100, 2, 1, 30, 0, 10, 0, { 0 } },  /* /b: PSS 30 */
+		{ 3, "a", "u", "", 100, 3, 1, 30, 0, 10, 0, { 0 } },  /* /a: PSS 30, ties with /b, sorts first */
+		{ 4, "a", "u", "", 500, 4, 0, 0, 0, 0, 0, { 0 } },    /* /d: no PSS read, ranks by RSS 500 */
+		{ 5, "a", "u", "", 100, 5, 1, 5, 0, 1, 0, { 0 } },    /* /e */
+		{ 6, "a", "u", "", 100, 6, 1, 5, 0, 1, 0, { 0 } },    /* /e again */
+	};
+	static const char *const files[] = { "0::/c\n", "0::/b\n", "0::/a\n", "0::/d\n", "0::/e\n", "0::/e\n" };
+	struct select_opts sel = { .cgroup_top = 3 };
+	struct snapshot *s = build(SMAPS_ROLLUP, specs, ARRAY_SIZE(specs));
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		in_cgroup(s, i, files[i]);
+	assert_int_equal(snapshot_finish(s, &sel), 0);
+	assert_int_equal(s->cgroups_seen, 5);
+	/* kept: /d (500 by RSS), /c (40), /a (30, before /b by path); sorted by path */
+	assert_int_equal(s->ncgroups, 4);
+	assert_string_equal(s->cgroups[0].key.s, "/a");
+	assert_string_equal(s->cgroups[1].key.s, "/c");
+	assert_string_equal(s->cgroups[2].key.s, "/d");
+	assert_false(s->cgroups[2].have_pss);
+	assert_int_equal(s->cgroups[2].sample->pid, 4);
+	/* the rest: /b and /e (two processes) */
+	assert_string_equal(s->cgroups[3].key.s, AGG_OTHER);
+	assert_null(s->cgroups[3].sample);
+	assert_int_equal(s->cgroups[3].processes, 3);
+	assert_int_equal(s->cgroups[3].pss, KB(30 + 5 + 5));
+	assert_int_equal(s->cgroups[3].uss, KB(10 + 1 + 1));
+	assert_int_equal(s->cgroups[3].resident, KB(300));
+	assert_int_equal(s->cgroups[3].swap, KB(2 + 5 + 6));
+	assert_true(s->cgroups[3].have_pss && s->cgroups[3].have_uss);
+	/* no containers or pods in these paths */
+	assert_int_equal(s->ncontainers + s->npods + s->containers_seen + s->pods_seen, 0);
+	snapshot_free(s);
+
+	/* as many as the bound, or no bound: no "other" */
+	for (i = 0; i < 2; i++) {
+		sel.cgroup_top = i ? 0 : 5;
+		s = build(SMAPS_ROLLUP, specs, ARRAY_SIZE(specs));
+		for (size_t k = 0; k < ARRAY_SIZE(files); k++)
+			in_cgroup(s, k, files[k]);
+		assert_int_equal(snapshot_finish(s, &sel), 0);
+		assert_int_equal(s->ncgroups, 5);
+		assert_string_equal(s->cgroups[4].key.s, "/e");
+		assert_int_equal(s->cgroups[4].processes, 2);
+		snapshot_free(s);
+	}
+}
+
+/* A container is its cgroup and everything below it; a pod likewise. */
+static void containers_and_pods_group_by_their_cgroup(void **state)
+{
+	static const struct spec specs[] = {
+		{ 1, "a", "u", "", 10, 0, 1, 10, 0, 1, 0, { 0 } },
+		{ 2, "a", "u", "", 20, 0, 1, 20, 0, 2, 0, { 0 } },
+		{ 3, "a", "u", "", 40, 0, 1, 40, 0, 4, 0, { 0 } },
+		{ 4, "a", "u", "", 80, 0, 1, 80, 0, 8, 0, { 0 } },
+	};
+	static const char *const files[] = {
+		"0::/system.slice/docker-0000000000000000000000000000000000000000000000000000000000000000.scope\n",
+		"0::/system.slice/docker-0000000000000000000000000000000000000000000000000000000000000000.scope/a/b\n",
+		"0::/kubepods/pod0b0b0b0b-1111-2222-3333-444444444444/1111111111111111111111111111111111111111111111111111111111111111\n",
+		"0::/kubepods/pod0b0b0b0b-1111-2222-3333-444444444444\n",
+	};
+	struct snapshot *s = build(SMAPS_ROLLUP, specs, ARRAY_SIZE(specs));
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		in_cgroup(s, i, files[i]);
+	assert_int_equal(snapshot_finish(s, &SELECT_ALL), 0);
+	assert_int_equal(s->ncgroups, 4);
+	assert_int_equal(s->ncontainers, 2);
+	assert_int_equal(s->containers[0].key.len, strlen("/kubepods/pod0b0b0b0b-1111-2222-3333-444444444444/1111111111111111111111111111111111111111111111111111111111111111"));
+	assert_int_equal(s->containers[0].pss, KB(40));
+	assert_int_equal(s->containers[1].key.len, strlen("/system.slice/docker-0000000000000000000000000000000000000000000000000000000000000000.scope"));
+	assert_int_equal(s->containers[1].pss, KB(10 + 20));
+	assert_int_equal(s->containers[1].processes, 2);
+	assert_int_equal(s->containers[1].sample->cg.runtime, CGROUP_RUNTIME_DOCKER);
+	assert_int_equal(s->npods, 1);
+	assert_int_equal(s->pods[0].pss, KB(40 + 80));
+	assert_string_equal(s->pods[0].sample->cg.pod_uid.s, "0b0b0b0b-1111-2222-3333-444444444444");
+	assert_int_equal(s->containers_seen, 2);
+	assert_int_equal(s->pods_seen, 1);
+	snapshot_free(s);
+}
+
 static void select_all_by_default(void **state)
 {
 	struct snapshot *s = select_machine(SMAPS_FULL, &SELECT_ALL);
@@ -837,6 +941,8 @@ int main(void)
 		cmocka_unit_test(users_aggregate_every_process_by_name),
 		cmocka_unit_test(units_aggregate_with_empty_unit_for_processes_outside_one),
 		cmocka_unit_test(aggregation_groups_by_string_content),
+		cmocka_unit_test(cgroup_top_keeps_the_largest_and_sums_the_rest),
+		cmocka_unit_test(containers_and_pods_group_by_their_cgroup),
 		cmocka_unit_test(select_all_by_default),
 		cmocka_unit_test(select_include_and_exclude_match_whole_comm),
 		cmocka_unit_test(select_min_rss_is_inclusive),
