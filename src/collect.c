@@ -35,7 +35,7 @@ struct collector {
 	struct buf rbuf;	/* whole-file reads */
 	struct buf chunk;	/* smaps chunks */
 	struct buf cgroup_ref;	/* procfs/self/cgroup: the machine's hierarchies (cgroup.h) */
-	bool have_cgroup_ref, cgroup_ref_reread;
+	bool have_cgroup_ref;
 	uint32_t *pids;
 	size_t npids, pids_alloc;
 	struct users_cache *users;
@@ -346,21 +346,28 @@ static void read_cgroup_ref(struct collector *c)
 			     proc_cgroup_parse(c->cgroup_ref.buf, c->cgroup_ref.len, NULL, 0, &info) >= 0;
 }
 
-/* Parses the cgroup file in rbuf. One that does not match the daemon's own may mean the
- * machine's hierarchies changed since the reference was read: read it again, once a cycle. */
-static int parse_cgroup(struct collector *c, struct cgroup_info *ret)
+static int parse_cgroup_rbuf(struct collector *c, struct cgroup_info *ret)
 {
-	int r;
+	return proc_cgroup_parse(c->rbuf.buf, c->rbuf.len,
+				 c->have_cgroup_ref ? c->cgroup_ref.buf : NULL, c->cgroup_ref.len, ret);
+}
 
-	for (;;) {
-		r = proc_cgroup_parse(c->rbuf.buf, c->rbuf.len,
-				      c->have_cgroup_ref ? c->cgroup_ref.buf : NULL, c->cgroup_ref.len,
-				      ret);
-		if (r != -ESTALE || c->cgroup_ref_reread)
-			return r;
-		read_cgroup_ref(c);
-		c->cgroup_ref_reread = true;
-	}
+/* Reads and parses dirfd's cgroup file. One that does not match the daemon's own may mean the
+ * machine's hierarchies changed between the two reads (a hierarchy mounted or gone: a container
+ * runtime or a systemd starting up does that): both are read again, and the file is refused only
+ * if they still disagree. A forged file always does; it costs two more reads of small files. */
+static int read_cgroup(struct collector *c, int dirfd, struct cgroup_info *ret)
+{
+	int r = read_whole_at(dirfd, "cgroup", &c->rbuf);
+
+	if (r < 0)
+		return r;
+	r = parse_cgroup_rbuf(c, ret);
+	if (r != -ESTALE)
+		return r;
+	read_cgroup_ref(c);
+	r = read_whole_at(dirfd, "cgroup", &c->rbuf);
+	return r < 0 ? r : parse_cgroup_rbuf(c, ret);
 }
 
 /* The comm, user, exe strings of a sample, and its unit and cgroup. */
@@ -383,13 +390,11 @@ static int sample_strings(struct collector *c, struct snapshot *s, int dirfd,
 	r = snapshot_str(s, name, len, &ps->user);
 	if (r < 0)
 		return r;
-	if (read_whole_at(dirfd, "cgroup", &c->rbuf) >= 0) {
-		/* a file the kernel would not write (a forged line): attributed to no cgroup */
-		if (parse_cgroup(c, &cg) < 0)
-			c->errors[COLLECT_ERR_PARSE]++;
-		else if ((r = snapshot_set_cgroup(s, ps, &cg)) < 0)
-			return r;
-	}
+	r = read_cgroup(c, dirfd, &cg);
+	if (r == -EBADMSG || r == -ESTALE)
+		c->errors[COLLECT_ERR_PARSE]++; /* a forged line, say: attributed to no cgroup */
+	else if (r >= 0 && (r = snapshot_set_cgroup(s, ps, &cg)) < 0)
+		return r;
 	/* EACCES without ptrace rights, ENOENT for kernel threads and exiting processes: "" */
 	n = readlinkat(dirfd, "exe", link, sizeof(link));
 	if (n > 0 && (size_t)n < sizeof(link))
@@ -545,7 +550,6 @@ int collector_cycle(struct collector *c, const struct collect_opts *o, struct sn
 	s->hz = c->have_btime ? c->hz : 0;
 	mapping_acc_reset(c->maps);
 	read_cgroup_ref(c);
-	c->cgroup_ref_reread = false;
 
 	r = list_pids(c);
 	if (r < 0)
