@@ -23,9 +23,15 @@
  *     --file-repeat PATH:COUNT   PATH mapped MAP_PRIVATE read-only COUNT times, each mapping
  *                                read in full (separate mappings of offset 0: never merged)
  *     --many-files DIR:COUNT     DIR/0 .. DIR/COUNT-1 each mapped MAP_PRIVATE read-only, read
+ *     --fork COMM                a child named COMM that shares what is mapped so far (private
+ *                                pages copy-on-write; the --shared-anon regions read in full,
+ *                                since fork copies no page table entries of shared mappings and
+ *                                they would stay unmapped in the child until touched) and goes
+ *                                on with the options that follow, as the parent does; it dies
+ *                                with the parent (PR_SET_PDEATHSIG). Once, at most.
  *
  * Options may repeat and are carried out in order. When the layout is built the helper writes
- * "ready\n" to standard output and waits in pause() until it is killed; the test then stops it
+ * (after --fork, once the child's is built too, "child PID\n" and then) "ready\n" to standard output and waits in pause() until it is killed; the test then stops it
  * (SIGSTOP) and compares what the exporter says with what the kernel says.
  *
  * For the figures to be exact the helper's memory must depend on nothing but the test: it is
@@ -38,6 +44,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +184,13 @@ static char *split_count(char *arg, size_t *ret_count)
 
 int main(int argc, char **argv)
 {
-	int i;
+	int i, child_ready = -1, ready_fd = -1; /* --fork: the pipe's ends in parent and child */
+	pid_t child = 0;
+	struct {
+		char *p;
+		size_t len;
+	} shared[16]; /* the --shared-anon regions, for a --fork child to touch */
+	size_t nshared = 0;
 
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
@@ -193,8 +206,13 @@ int main(int argc, char **argv)
 		}
 		i++;
 		if (strcmp(opt, "--shared-anon") == 0) {
+			char *p;
+
 			size = parse_mib(arg, &end);
-			write_pages(map_anon(size, MAP_SHARED, arg), size);
+			p = map_anon(size, MAP_SHARED, arg);
+			write_pages(p, size);
+			if (nshared < sizeof(shared) / sizeof(shared[0]))
+				shared[nshared].p = p, shared[nshared++].len = size;
 		} else if (strcmp(opt, "--private-anon") == 0) {
 			size = parse_mib(arg, &end);
 			if (*end != ':') {
@@ -271,6 +289,33 @@ int main(int argc, char **argv)
 				p = map_file(path, O_RDONLY, PROT_READ, MAP_PRIVATE, &size);
 				read_pages(p, size);
 			}
+		} else if (strcmp(opt, "--fork") == 0) {
+			pid_t parent = getpid();
+			int fds[2];
+
+			if (child || ready_fd >= 0) {
+				fprintf(stderr, "memlayout: --fork at most once\n");
+				return 2;
+			}
+			if (pipe(fds) < 0)
+				die("pipe", arg);
+			fflush(stdout);
+			child = fork();
+			if (child < 0)
+				die("fork", arg);
+			if (child == 0) {
+				if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+					die("prctl", "PR_SET_PDEATHSIG");
+				if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0)
+					die("prctl", "PR_SET_NAME");
+				for (j = 0; j < nshared; j++)
+					read_pages(shared[j].p, shared[j].len);
+				close(fds[0]);
+				ready_fd = fds[1];
+			} else {
+				close(fds[1]);
+				child_ready = fds[0];
+			}
 		} else if (strcmp(opt, "--comm") == 0) {
 			if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0)
 				die("prctl", "PR_SET_NAME");
@@ -280,6 +325,22 @@ int main(int argc, char **argv)
 		}
 	}
 	unmap_vdso();
+	if (ready_fd >= 0) { /* the child: tells the parent, says nothing on stdout */
+		if (write(ready_fd, "r", 1) != 1)
+			die("write", "pipe");
+		close(ready_fd);
+		for (;;)
+			pause();
+	}
+	if (child > 0) {
+		char c;
+
+		if (read(child_ready, &c, 1) != 1)
+			die("read", "the child's pipe");
+		close(child_ready);
+		if (printf("child %d\n", (int)child) < 0)
+			die("write", "stdout");
+	}
 	if (printf("ready\n") < 0 || fflush(stdout) != 0)
 		die("write", "stdout");
 	for (;;)

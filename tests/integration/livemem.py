@@ -187,6 +187,89 @@ def cgroup_unit(pid):
     return ""
 
 
+# What a cgroup path says about containers and pods (DESIGN.md, "Whose memory"), written again
+# here from the rules, not from src/cgroup.c: the outermost component naming a container; a pod
+# only where the kubelet puts it (the root of the path, or after the "/.." of a namespace).
+_ID = r"[0-9a-f]{64}"
+_UID = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})"
+_UID_ = _UID.replace("}-", "}_")  # the systemd driver's
+_CONTAINER = [(re.compile(r"docker-(%s)\.scope" % _ID), "docker"),
+              (re.compile(r"cri-containerd-(%s)\.scope" % _ID), "containerd"),
+              (re.compile(r"crio-(%s)(?:\.scope)?" % _ID), "crio"),
+              (re.compile(r"libpod-(%s)(?:\.scope)?" % _ID), "podman"),
+              (re.compile(r"lxc\.payload\.(.+)"), "lxc")]
+_POD_CONTAINER = [(re.compile(r"cri-containerd-(%s)\.scope" % _ID), "containerd"),
+                  (re.compile(r"crio-(%s)(?:\.scope)?" % _ID), "crio"),
+                  (re.compile(r"docker-(%s)\.scope" % _ID), "docker"),
+                  (re.compile(r"(%s)" % _ID), "")]
+
+
+def cgroup_path(pid):
+    """The cgroup the exporter names a process by: unified if not the root, else name=systemd,
+    else memory (a path of only "/.." counts as the root)."""
+    lines = {}
+    with open(f"/proc/{pid}/cgroup", "rb") as f:
+        for line in f:
+            hid, ctrl, path = line.rstrip(b"\n").split(b":", 2)
+            if hid == b"0":
+                lines["unified"] = path
+            for c in ctrl.split(b","):
+                if c in (b"name=systemd", b"memory"):
+                    lines[c.decode()] = path
+    have = [lines[k] for k in ("unified", "name=systemd", "memory") if k in lines]
+    for p in have:
+        if any(c not in (b"", b"..") for c in p.split(b"/")):
+            return p
+    return have[0] if have else b""
+
+
+def cgroup_identity(path):
+    """(container_id, runtime, pod_uid) a cgroup path names; "" where none."""
+    comps = [c.decode(errors="surrogateescape") for c in path.split(b"/") if c]
+    relative = bool(comps) and comps[0] == ".."
+    while comps and comps[0] == "..":
+        comps.pop(0)
+    pod = None
+    fs = "/".join(comps[:3])
+    m = re.match(r"(?:kubepods/)?(?:(?:burstable|besteffort)/)?pod(%s)(?:/|$)" % _UID, fs)
+    if m and (relative or fs.startswith("kubepods/")):
+        pod = (m.group(1), m.group(0).rstrip("/").count("/") + 1)
+    for i, c in enumerate(comps[:16]):
+        m = re.fullmatch(r"(.*-)?kubepods(-(?:burstable|besteffort))?-pod(%s)\.slice"
+                         % _UID_, c)
+        if m:
+            parts = c[:-6].split("-")
+            chain = ["-".join(parts[:k]) + ".slice" for k in range(1, len(parts))]
+            if comps[:i] == (chain[len(chain) - i:] if relative else chain) and i <= len(chain):
+                pod = (m.group(3).replace("_", "-"), i + 1)
+            break
+        if not c.endswith(".slice"):
+            break
+    if pod:
+        nxt = comps[pod[1]] if len(comps) > pod[1] else ""
+        for rx, rt in _POD_CONTAINER:
+            m = rx.fullmatch(nxt)
+            if m:
+                return m.group(1), rt, pod[0]
+        return "", "", pod[0]
+    parent = ""
+    for c in comps:
+        for rx, rt in _CONTAINER:
+            m = rx.fullmatch(c)
+            if m:
+                return m.group(1), rt, ""
+        if re.fullmatch(_ID, c) and parent == "docker":
+            return c, "docker", ""
+        if parent == "lxc":
+            return c, "lxc", ""
+        m = re.fullmatch(r"machine-(.+)\.scope", c)
+        if m:
+            name = re.sub(r"\\x([0-9a-fA-F]{2})", lambda x: chr(int(x.group(1), 16)), m.group(1))
+            return name, "machined", ""
+        parent = c
+    return "", "", ""
+
+
 def user_name(uid):
     try:
         return pwd.getpwuid(uid).pw_name
@@ -206,6 +289,7 @@ def kernel_view(pid):
         "btime": read_btime(),
         "exe": os.readlink(f"/proc/{pid}/exe"),
         "unit": cgroup_unit(pid),
+        "container": cgroup_identity(cgroup_path(pid)),
     }
 
 
@@ -226,8 +310,10 @@ def expected_series(k, mode):
         # btime + starttime / hz, to the microsecond
         ("procmem_process_start_time_seconds", ()):
             Decimal(k["btime"] * 10**6 + k["stat"]["starttime"] * 10**6 // hz) / 10**6,
-        ("procmem_process_info", (("exe", k["exe"]), ("ppid", str(k["stat"]["ppid"])),
-                                  ("unit", k["unit"]), ("user", user_name(st["ruid"])))): 1,
+        ("procmem_process_info", (("container_id", k["container"][0]), ("exe", k["exe"]),
+                                  ("pod_uid", k["container"][2]), ("ppid", str(k["stat"]["ppid"])),
+                                  ("runtime", k["container"][1]), ("unit", k["unit"]),
+                                  ("user", user_name(st["ruid"])))): 1,
     }
     if mode in ("rollup", "full"):
         e[("procmem_process_pss_bytes", ())] = ru["Pss"]

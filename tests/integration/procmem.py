@@ -159,10 +159,14 @@ def http_get(url, headers=None, method="GET", timeout=10):
 class Daemon:
     """procmem_exporter on a free 127.0.0.1 port (port 0: the kernel picks, the log tells)."""
 
-    def __init__(self, *args, listen="127.0.0.1:0", env=None, wait_ready=True, timeout=60):
+    def __init__(self, *args, listen="127.0.0.1:0", env=None, wait_ready=True, timeout=60, wrap=None):
+        """wrap: a function from the daemon's command line to the one to run (it must exec the
+        daemon in the same process, so that its pid is the daemon's)."""
         self.dir = tempdir()
         self.logpath = os.path.join(self.dir, "daemon.log")
         self.args = [BIN, "--web.listen-address", listen, *args]
+        if wrap:
+            self.args = wrap(self.args)
         self._log = open(self.logpath, "w")
         self.proc = spawn(self.args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         self.pid = self.proc.pid
