@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""gen-dashboards.py [OUTDIR] — writes the Grafana dashboards dashboards/procmem-overview.json and
-dashboards/procmem-process.json (Grafana 10 JSON model).
+"""gen-dashboards.py [OUTDIR] — writes the Grafana dashboards dashboards/procmem-overview.json,
+dashboards/procmem-process.json and dashboards/procmem-containers.json (Grafana 10 JSON model).
 
-This script is the source of the two files: edit it, run it, commit both. The test
+This script is the source of the three files: edit it, run it, commit them. The test
 tests/integration/test_dashboards.py fails when the committed JSON differs from what this script
 writes, so the two cannot drift apart. (A dashboard edited in Grafana and exported can be
 diffed against the output to carry the change over.)
@@ -848,13 +848,200 @@ def process():
         variables, L.numbered())
 
 
+# ---- containers, pods and cgroups ------------------------------------------------------------------
+
+# kube-state-metrics' pod names, keyed by the UID the exporter reads from the pod's cgroup (max by
+# drops kube-state-metrics' own job and instance and merges its replicas)
+KSM_PODS = ('label_replace(max by (uid, namespace, pod) (kube_pod_info), "pod_uid", "$1", "uid", '
+            '"(.+)")')
+NAMES_NOTE = (
+    " Pod names and namespaces come from kube-state-metrics (kube_pod_info, joined on the pod's "
+    "UID) when Prometheus scrapes it; without it the pod shows as its UID.")
+CGROUP_NOTE = (
+    " The exporter reads each process's cgroup from /proc/PID/cgroup and recognises containers "
+    "(Docker, containerd, CRI-O, Podman, LXC, systemd-nspawn) and Kubernetes pods by the names "
+    "their runtimes and the kubelet give cgroups. PSS divides each shared page among the "
+    "processes mapping it, so unlike the cgroup's own memory.current (cAdvisor's working set), "
+    "pages shared between containers are not charged to whichever touched them first, and page "
+    "cache that no process maps is not in it. Past --cgroup-top (default 20) the rest are summed "
+    "under cgroup=\"other\".")
+
+
+def named(expr):
+    """expr (series with a pod_uid label) with namespace and pod added from kube-state-metrics,
+    and as it is where kube-state-metrics knows no such pod."""
+    return f"(({expr}) * on (pod_uid) group_left (namespace, pod) {KSM_PODS}) or on (pod_uid) ({expr})"
+
+
+def short_id(expr):
+    """A 12-character container_id, as docker ps shows it, in short_id."""
+    return f'label_replace({expr}, "short_id", "$1", "container_id", "(.{{1,12}}).*")'
+
+
+def containers():
+    L = Layout()
+    PODS = f'{S}, pod_uid!=""'
+
+    L.row("Kubernetes pods")
+    L.add(timeseries(
+        "PSS by pod (top 15, stacked)",
+        "PSS (Pss in /proc/PID/smaps_rollup) summed over each pod's processes: its containers, "
+        "its sandbox (pause) and any runtime monitor in its cgroup, for the 15 pods with most PSS "
+        "at the end of the range. Stacked, they add up to what the pods really use." + NAMES_NOTE
+        + CGROUP_NOTE,
+        targets((named(f"procmem_pod_pss_bytes{{{PODS}}} and on (pod_uid, cgroup) "
+                       f"topk(15, procmem_pod_pss_bytes{{{PODS}}} @ end())"),
+                 "{{namespace}}/{{pod}} {{pod_uid}}")), stack=True), 12, 9)
+    L.add(bargauge(
+        "Fastest-growing pods (PSS slope over the time range)",
+        "Slope of a least-squares line through each pod's PSS (Pss in smaps_rollup summed over "
+        "its processes) over the whole time range (Prometheus deriv()). A pod that leaks grows "
+        "at a steady rate even when its containers restart: the pod's sum survives them. Only "
+        "growing pods are listed." + NAMES_NOTE,
+        targets((f"sort_desc({named(f'topk(10, deriv(procmem_pod_pss_bytes{{{PODS}}}[$__range]) > 0)')})",
+                 "{{namespace}}/{{pod}} {{pod_uid}}"), instant=True),
+        unit="binBps", no_value="No pod grew in the time range"), 12, 9)
+    L.add(table(
+        "Pods now",
+        "Per pod, over the processes in its cgroup: PSS (Pss of /proc/PID/smaps_rollup summed: "
+        "its fair share of memory, shared pages divided among their users), USS (Private_Clean "
+        "+ Private_Dirty: what it alone uses), RSS (VmRSS of status summed: shared pages once "
+        "per process) and Swap (VmSwap)." + NAMES_NOTE,
+        targets((named(f"procmem_pod_pss_bytes{{{PODS}}}"), ""),
+                (named(f"procmem_pod_uss_bytes{{{PODS}}}"), ""),
+                (named(f"procmem_pod_resident_bytes{{{PODS}}}"), ""),
+                (named(f"procmem_pod_swap_bytes{{{PODS}}}"), ""),
+                instant=True, fmt="table"),
+        {"namespace": "Namespace", "pod": "Pod", "pod_uid": "UID", "Value #A": "PSS",
+         "Value #B": "USS", "Value #C": "RSS", "Value #D": "Swap"},
+        hide=("cgroup",), sort_by="PSS"), 12, 9)
+    L.add(table(
+        "Pods: private and shared PSS",
+        "Where each pod's PSS sits, summed over its containers' processes (Pss of their "
+        "mappings in /proc/PID/smaps, by quadrant; needs --smaps full): private anonymous is "
+        "heap and stacks (what a leak grows), private file its binaries' and libraries' pages "
+        "mapped by it alone, shared anonymous shared memory, shared file the files it maps "
+        "MAP_SHARED. Pages a pod shares with its neighbours count by share in each: \"this pod "
+        "shares 300 MB of file pages\" shows here." + NAMES_NOTE,
+        targets(*[(named(f'sum by (pod_uid) (procmem_container_quadrant_pss_bytes{{{PODS}, '
+                         f'sharing="{sh}", backing="{bk}"}})'), "")
+                  for sh, bk in (("private", "anonymous"), ("private", "file"),
+                                 ("shared", "anonymous"), ("shared", "file"))],
+                instant=True, fmt="table"),
+        {"namespace": "Namespace", "pod": "Pod", "pod_uid": "UID",
+         "Value #A": "Private anonymous", "Value #B": "Private file",
+         "Value #C": "Shared anonymous", "Value #D": "Shared file"},
+        sort_by="Private anonymous"), 12, 9)
+    L.add(timeseries(
+        "PSS growth rate by pod (1 h slope)",
+        "How fast each pod's PSS (summed over its processes) grows, as the least-squares slope "
+        "over the preceding hour, for the 5 pods growing fastest at the end of the range. "
+        "Positive for an hour or more is a leak suspect. Reads the recorded series "
+        "pod_uid:procmem_pod_pss_bytes:deriv1h: needs the recording rules of "
+        "config/procmem.rules.yml." + NAMES_NOTE,
+        targets((named(f"pod_uid:procmem_pod_pss_bytes:deriv1h{{{PODS}}} and on (pod_uid) "
+                       f"topk(5, pod_uid:procmem_pod_pss_bytes:deriv1h{{{PODS}}} @ end())"),
+                 "{{namespace}}/{{pod}} {{pod_uid}}")),
+        unit="binBps", min0=False), 24, 8)
+
+    L.row("Containers")
+    L.add(timeseries(
+        "PSS by container (top 15, stacked)",
+        "PSS (Pss in /proc/PID/smaps_rollup) summed over each container's processes (those in "
+        "its cgroup and below), for the 15 containers with most PSS at the end of the range; "
+        "the legend shows the runtime and the first 12 digits of the container ID, as docker ps "
+        "and crictl ps do." + CGROUP_NOTE,
+        targets((short_id(f"procmem_container_pss_bytes{{{S}}} and on (cgroup) "
+                          f"topk(15, procmem_container_pss_bytes{{{S}}} @ end())"),
+                 "{{runtime}} {{short_id}}")), stack=True), 12, 9)
+    L.add(timeseries(
+        "Containers' PSS by quadrant (stacked)",
+        "PSS of every container's processes, by quadrant: Pss of each mapping in /proc/PID/smaps "
+        "summed (needs --smaps full). " + QUADRANTS + " Shared file is what containers share "
+        "with each other and the host (a common base image's libraries), counted by share.",
+        targets((f"sum by (sharing, backing) (procmem_container_quadrant_pss_bytes{{{S}}})",
+                 "{{sharing}} {{backing}}")), stack=True), 12, 9)
+    L.add(table(
+        "Containers now",
+        "Per container, over the processes in its cgroup and below: PSS (Pss of smaps_rollup "
+        "summed), USS (Private_Clean + Private_Dirty), RSS (VmRSS of status: shared pages once "
+        "per process), Swap (VmSwap); its runtime, ID and pod UID as the cgroup path names them, "
+        "and the cgroup (cAdvisor's id of the same container)." + CGROUP_NOTE,
+        targets((f"procmem_container_pss_bytes{{{S}}}", ""),
+                (f"procmem_container_uss_bytes{{{S}}}", ""),
+                (f"procmem_container_resident_bytes{{{S}}}", ""),
+                (f"procmem_container_swap_bytes{{{S}}}", ""),
+                instant=True, fmt="table"),
+        {"runtime": "Runtime", "container_id": "Container", "pod_uid": "Pod UID",
+         "cgroup": "Cgroup", "Value #A": "PSS", "Value #B": "USS", "Value #C": "RSS",
+         "Value #D": "Swap"},
+        sort_by="PSS"), 24, 9)
+    L.add(bargauge(
+        "Fastest-growing containers (PSS slope over the time range)",
+        "Slope of a least-squares line through each container's PSS (Pss in smaps_rollup summed "
+        "over its processes) over the whole time range (Prometheus deriv()). A restarted "
+        "container is a new ID and a new line. Only growing containers are listed.",
+        targets((short_id(f"sort_desc(topk(10, deriv(procmem_container_pss_bytes{{{S}}}[$__range]) > 0))"),
+                 "{{runtime}} {{short_id}}"), instant=True),
+        unit="binBps", no_value="No container grew in the time range"), 24, 8)
+
+    L.row("Cgroups")
+    L.add(timeseries(
+        "PSS by cgroup (top 15, stacked)",
+        "PSS (Pss in /proc/PID/smaps_rollup) summed over the processes directly in each cgroup, "
+        "named as /proc/PID/cgroup names it (cAdvisor's id label): on cgroup v2 the unified "
+        "path, on v1 machines the name=systemd or memory controller's one; for the 15 cgroups "
+        "with most PSS at the end of the range." + CGROUP_NOTE,
+        targets((f"procmem_cgroup_pss_bytes{{{S}}} and on (cgroup) "
+                 f"topk(15, procmem_cgroup_pss_bytes{{{S}}} @ end())", "{{cgroup}}")),
+        stack=True), 12, 9)
+    L.add(table(
+        "Cgroups now (top 20 by PSS)",
+        "Per cgroup, over the processes directly in it (from /proc/PID/cgroup), for the 20 with "
+        "most PSS: Processes, PSS (Pss of smaps_rollup), USS (Private_Clean + Private_Dirty), "
+        "RSS (VmRSS of status) and Swap (VmSwap). cgroup \"\" holds processes whose cgroup file "
+        "the exporter refused (see the ProcmemParseErrors alert), \"other\" the cgroups past "
+        "--cgroup-top.",
+        targets((f"procmem_cgroup_processes{{{S}}} and on (cgroup) "
+                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
+                (f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
+                (f"procmem_cgroup_uss_bytes{{{S}}} and on (cgroup) "
+                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
+                (f"procmem_cgroup_resident_bytes{{{S}}} and on (cgroup) "
+                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
+                (f"procmem_cgroup_swap_bytes{{{S}}} and on (cgroup) "
+                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
+                instant=True, fmt="table"),
+        {"cgroup": "Cgroup", "Value #A": "Processes", "Value #B": "PSS", "Value #C": "USS",
+         "Value #D": "RSS", "Value #E": "Swap"},
+        units={"Processes": "none"}, sort_by="PSS"), 12, 9)
+    for title, metric, what in (
+            ("Cgroups", "procmem_cgroups", "cgroups holding the processes read"),
+            ("Containers", "procmem_containers", "containers recognised from their cgroups"),
+            ("Pods", "procmem_pods", "Kubernetes pods recognised from their cgroups")):
+        L.add(stat(
+            title,
+            f"How many {what} in the last collection cycle ({metric}), all of them: past "
+            "--cgroup-top the rest are summed under cgroup=\"other\". Read from /proc/PID/cgroup.",
+            targets((f"{metric}{{{S}}}", title)), unit="none", decimals=0), 8, 4)
+
+    variables = [JOB_VAR, INSTANCE_VAR]
+    return dashboard(
+        "procmem-containers", "procmem: containers and pods",
+        "Whose memory it is on a container host: PSS, USS, RSS and swap by Kubernetes pod, by "
+        "container and by cgroup, from each process's /proc/PID/cgroup, with pages shared "
+        "between containers divided among them. Generated by tools/gen-dashboards.py.",
+        variables, L.numbered())
+
+
 def render(d):
     return json.dumps(d, indent=2, ensure_ascii=False) + "\n"
 
 
 def outputs():
     return {"procmem-overview.json": render(overview()),
-            "procmem-process.json": render(process())}
+            "procmem-process.json": render(process()),
+            "procmem-containers.json": render(containers())}
 
 
 def main():

@@ -36,11 +36,21 @@ _ENV = "PROCMEM_PRIVATE_MOUNT_NS"
 _STALE = re.compile(r"procmem-test-(\d+)-[0-9a-f]+$")
 
 
-def enter_private_mount_namespace(why):
-    """Re-executes the calling test in a mount namespace of its own (once); skips where that is
-    not possible."""
+def enter_private_mount_namespace(why, required=True):
+    """Re-executes the calling test in a mount namespace of its own (once), and returns True
+    there. Where that is not possible: skips the test, or with required=False says why and
+    returns False."""
     if os.environ.get(_ENV) == "1":
-        return
+        return True
+    if not required:
+        reason = ("not root" if os.geteuid() != 0 else None)
+        if reason is None:
+            probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                                   capture_output=True, text=True)
+            reason = None if probe.returncode == 0 else f"unshare -m: {probe.stderr.strip()}"
+        if reason:
+            print(f"no private mount namespace ({reason}): {why} is left out")
+            return False
     require_root(why)
     require_unshare(["--mount", "--propagation", "private"], why)
     os.environ[_ENV] = "1"

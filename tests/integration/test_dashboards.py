@@ -2,7 +2,8 @@
 """The Grafana dashboards are well-formed and consistent (no Grafana or Prometheus needed; the
 queries themselves are run by test_prometheus_queries.py).
 
-For dashboards/procmem-overview.json and dashboards/procmem-process.json:
+For dashboards/procmem-overview.json, dashboards/procmem-process.json and
+dashboards/procmem-containers.json:
 - the JSON parses and is exactly what tools/gen-dashboards.py writes (the generator is the
   source; the two cannot drift apart);
 - Grafana 10 model: schemaVersion, unique uid and panel ids, panels on the 24-column grid
@@ -26,14 +27,15 @@ import sys
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procmem import ROOT, Daemon, Test, parse  # noqa: E402
+from procmem import FIXTURES, ROOT, Daemon, Test, once, parse  # noqa: E402
 
 DS = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
 GRAFANA_BUILTINS = {"__rate_interval", "__interval", "__interval_ms", "__range", "__range_s",
                     "__range_ms", "__from", "__to", "__url_time_range", "__field", "__data",
                     "__series", "__value", "__dashboard", "__org", "__user", "timeFilter"}
 REQUIRED_VARS = {"procmem-overview": ["DS_PROMETHEUS", "job", "instance", "process"],
-                 "procmem-process": ["DS_PROMETHEUS", "job", "instance", "process", "pid"]}
+                 "procmem-process": ["DS_PROMETHEUS", "job", "instance", "process", "pid"],
+                 "procmem-containers": ["DS_PROMETHEUS", "job", "instance"]}
 PROMETHEUS_OWN = {"up", "scrape_duration_seconds"}
 # Where the kernel keeps what a memory panel shows; its description must name one.
 KERNEL_SOURCES = ("/proc", "smaps", "status", "statm", "cgroup")
@@ -42,9 +44,11 @@ t = Test("Grafana dashboards: structure, datasource, variables, selectors")
 
 # ---- what may be queried ---------------------------------------------------------------------
 
-# what a scrape serves (the --once output lacks the per-scrape HTTP request counters)
+# what a scrape serves (the --once output lacks the per-scrape HTTP request counters), and what
+# this machine may lack: the containers and pods of the fixture tree
 with Daemon("--top", "0") as d:
     exposition = d.metrics_text()
+exposition += once("--procfs", os.path.join(FIXTURES, "proc-containers"), "--cgroup-top", "0")
 exported = {name for name, _, _ in parse(exposition)}
 exported |= {m.group(1) for m in re.finditer(r"^# TYPE (\S+)", exposition, re.M)}
 with open("/proc/self/smaps_rollup") as f:
@@ -91,8 +95,10 @@ def selectors(expr):
 
 
 def variables_used(text):
+    """Grafana variables named in text; "$1" is label_replace()'s group reference, which Grafana
+    leaves alone (it replaces only the variables it knows)."""
     return {m.group(1) or m.group(2) or m.group(3)
-            for m in re.finditer(r"\$\{(\w+)[^}]*\}|\$(\w+)|\[\[(\w+)\]\]", text)}
+            for m in re.finditer(r"\$\{(\w+)[^}]*\}|\$(?!\d+\b)(\w+)|\[\[(\w+)\]\]", text)}
 
 
 def overlaps(a, b):
@@ -193,7 +199,7 @@ for name, text in sorted(generated.items()):
                      and 'instance="$instance"' in matchers,
                      f"{tw}: {metric} selected with job=\"$job\", instance=\"$instance\": "
                      f"{{{matchers}}}")
-                if re.search(r"(procmem_(process|quadrant|user|unit|mapping)_\w*|"
+                if re.search(r"(procmem_(process|quadrant|user|unit|mapping|cgroup|container|pod)_\w*|"
                              r"procmem_(pss|uss|swap))_bytes", metric):
                     memory = True
         if memory:
