@@ -7,10 +7,13 @@
   otherwise, the recording rules compute what their comments say;
 - the unit tests cover the rules: every alert has a case where it fires and a case where it is
   expected quiet, every recording rule is evaluated by a promql_expr_test;
-- every alert carries a severity label and summary and description annotations.
+- every alert carries a severity label and summary and description annotations;
+- every PromQL query of the README's "Containers and pods" section is evaluated by a unit test
+  (character for character, whitespace aside), so what the README shows has been run.
 """
 import glob
 import os
+import re
 import subprocess
 import sys
 
@@ -72,5 +75,14 @@ for a in alerts:
          f"{name}: has summary and description annotations")
 for r in records:
     t.ok(any(r["record"] in e for e in exprs), f"{r['record']}: a unit test evaluates it")
+
+with open(os.path.join(ROOT, "README.md")) as f:
+    readme = f.read()
+section = readme.split("\n## Containers and pods\n", 1)[1].split("\n## ", 1)[0]
+queries = re.findall(r"```promql\n(.*?)```", section, re.S)
+t.ok(len(queries) >= 3, f"the README shows its joins ({len(queries)} queries)")
+tested = {" ".join(e.split()) for e in exprs}
+for q in queries:
+    t.ok(" ".join(q.split()) in tested, f"the README's query is unit-tested: {' '.join(q.split())[:80]}...")
 
 t.done()
