@@ -12,7 +12,8 @@ every block. "Possibly lost" is what valgrind says of interior pointers it canno
 evidence of a leak; none are seen today. No suppressions are used.
 
   1. every unit test program build/tests/test_* (cmocka);
-  2. --once --smaps full --top 0 on the real /proc, and on the fixture tree tests/fixtures/proc;
+  2. --once --smaps full --top 0 on the real /proc, and on the fixture trees tests/fixtures/proc,
+     proc-containers and proc-forged;
   3. the daemon on 127.0.0.1: a few cycles, scrapes of every endpoint and variant (text,
      OpenMetrics, gzip, HEAD, 404, 405), a SIGHUP reload, more cycles, then SIGTERM, which
      must end it with status 0 and with every heap block freed.
@@ -84,6 +85,13 @@ def once_runs():
             [BIN, "--once", "--smaps", "full", "--top", "0", "--procfs", os.path.join(FIXTURES, "proc")])
     if p.returncode == 0 and sample_value(parse(p.stdout.decode()), "procmem_processes") is None:
         failures.append("--once on the fixtures wrote no procmem_processes")
+    # every cgroup format, hostile names, the "other" rows, and a reference that refuses
+    for tree, top in (("proc-containers", "3"), ("proc-forged", "0")):
+        p = run(f"--once (tests/fixtures/{tree}, --cgroup-top {top})",
+                [BIN, "--once", "--smaps", "full", "--top", "0", "--cgroup-top", top,
+                 "--procfs", os.path.join(FIXTURES, tree)])
+        if p.returncode == 0 and sample_value(parse(p.stdout.decode()), "procmem_cgroups") is None:
+            failures.append(f"--once on {tree} wrote no procmem_cgroups")
 
 
 def daemon():
