@@ -19,6 +19,8 @@
 
 #include "cgroup.h"
 
+#include "fixture_input.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define CAPTURED "tests/fixtures/captured/"
 
@@ -29,32 +31,6 @@
 #define HASH32 "6a3fe2b3c4d5e6f708192a3b4c5d6e7f"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
-static char *exact(const char *s, size_t n)
-{
-	char *p = malloc(n ? n : 1);
-
-	assert_non_null(p);
-	if (n)
-		memcpy(p, s, n);
-	return p;
-}
-
-static char *read_fixture(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[65536];
-	size_t n;
-
-	if (!f)
-		fail_msg("cannot open fixture %s (run from the repository root)", path);
-	n = fread(tmp, 1, sizeof(tmp), f);
-	assert_int_equal(ferror(f), 0);
-	assert_true(feof(f));
-	fclose(f);
-	*ret_len = n;
-	return exact(tmp, n);
-}
 
 /* proc_cgroup_parse() on a copy of text; the unit and path are copied out as strings ("-" for
  * no path) so that the copy can be freed. */
@@ -80,6 +56,21 @@ static int parse(const char *text, size_t n, char *unit, char *path)
 	}
 	free(b);
 	return r;
+}
+
+/* The file text parses, and gives the unit want_unit (NULL: not checked) and the path
+ * want_path ("-": none; NULL: not checked). */
+static void expect_parse(const char *text, const char *want_unit, const char *want_path)
+{
+	char unit[4096], path[4096];
+	int r = parse(text, strlen(text), unit, path);
+
+	if (r != 0)
+		fail_msg("\"%s\": refused (%d)", text, r);
+	if (want_unit && strcmp(unit, want_unit) != 0)
+		fail_msg("\"%s\": unit \"%s\", wanted \"%s\"", text, unit, want_unit);
+	if (want_path && strcmp(path, want_path) != 0)
+		fail_msg("\"%s\": path \"%s\", wanted \"%s\"", text, path, want_path);
 }
 
 static struct cgroup_identity identify(const char *path)
@@ -158,18 +149,11 @@ static void unit_as_systemd_tells_it(void **state)
 		{ "1:name=systemd:/\n0::/system.slice/b.service\n", "" },
 		{ "4:memory:/system.slice/x.service\n3:cpu:/system.slice/x.service\n", "" },
 	};
-	char unit[4096], path[4096];
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		int r = parse(rows[i].text, strlen(rows[i].text), unit, path);
-
-		if (r != 0)
-			fail_msg("\"%s\": refused (%d)", rows[i].text, r);
-		if (strcmp(unit, rows[i].unit) != 0)
-			fail_msg("\"%s\": unit \"%s\", wanted \"%s\"", rows[i].text, unit, rows[i].unit);
-	}
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		expect_parse(rows[i].text, rows[i].unit, NULL);
 }
 
 static void unit_length_limits(void **state)
@@ -272,18 +256,11 @@ static void path_is_unified_else_systemd_else_memory(void **state)
 		{ "0::/a b/c:d/\"q\"/\\x2d/\xff\xfe/e (deleted)\n", "/a b/c:d/\"q\"/\\x2d/\xff\xfe/e (deleted)" },
 		{ "0::/0::/1:name=systemd:/x\n", "/0::/1:name=systemd:/x" },
 	};
-	char unit[4096], path[4096];
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		int r = parse(rows[i].text, strlen(rows[i].text), unit, path);
-
-		if (r != 0)
-			fail_msg("\"%s\": refused (%d)", rows[i].text, r);
-		if (strcmp(path, rows[i].path) != 0)
-			fail_msg("\"%s\": path \"%s\", wanted \"%s\"", rows[i].text, path, rows[i].path);
-	}
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		expect_parse(rows[i].text, NULL, rows[i].path);
 }
 
 static void captured_files_give_the_memory_cgroup_and_no_unit(void **state)
@@ -500,16 +477,6 @@ static void files_must_list_the_machines_hierarchies(void **state)
 }
 
 /* Every prefix and random damage of a real file: accepted or -EBADMSG, inside the buffer. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-static uint64_t rng_next(void) /* xorshift64: a fixed, repeatable sequence */
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 static void damaged_files_are_refused_or_parsed_within_bounds(void **state)
 {
 	static const char text[] =

@@ -473,6 +473,11 @@ static void test_label_bytes_keeps_valid_paths_and_escapes_the_rest(void **state
 	LB("non-utf8", "non-utf8");
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /* The exposition's own escapes undone, then ours: what the label stands for. */
 static size_t decode_label(const char *p, size_t n, unsigned char *out)
 {
@@ -482,7 +487,7 @@ static size_t decode_label(const char *p, size_t n, unsigned char *out)
 
 	for (i = 0; i < n; i++) {
 		if (p[i] == '\\') {
-			i++;
+			assert_true(++i < n);
 			v[k++] = p[i] == 'n' ? '\n' : p[i];
 		} else {
 			v[k++] = p[i];
@@ -490,15 +495,16 @@ static size_t decode_label(const char *p, size_t n, unsigned char *out)
 	}
 	escaped = k >= 9 && memcmp(v, "non-utf8:", 9) == 0;
 	for (i = escaped ? 9 : 0; i < k; i++) {
-		if (escaped && v[i] == '\\' && v[i + 1] == '\\') {
-			out[m++] = '\\';
-			i++;
-		} else if (escaped && v[i] == '\\') {
-			unsigned x;
-
-			assert_int_equal(v[i + 1], 'x');
-			assert_int_equal(sscanf(v + i + 2, "%2x", &x), 1);
-			out[m++] = (unsigned char)x;
+		if (escaped && v[i] == '\\') {
+			assert_true(i + 1 < k);
+			if (v[i + 1] == '\\') {
+				out[m++] = '\\';
+				i++;
+				continue;
+			}
+			assert_true(i + 3 < k && v[i + 1] == 'x' && hex_digit(v[i + 2]) >= 0 &&
+				    hex_digit(v[i + 3]) >= 0);
+			out[m++] = (unsigned char)(hex_digit(v[i + 2]) << 4 | hex_digit(v[i + 3]));
 			i += 3;
 		} else {
 			out[m++] = (unsigned char)v[i];

@@ -19,6 +19,8 @@
 
 #include "procfs.h"
 
+#include "fixture_input.h"
+
 #define KB(x) ((uint64_t)(x) * 1024u)
 #define LIT(s) (s), (sizeof(s) - 1)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,33 +29,6 @@
 #define CRAFTED "tests/fixtures/crafted/"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
-/* A heap copy of s[0..n) with nothing after it. */
-static char *exact(const char *s, size_t n)
-{
-	char *p = malloc(n ? n : 1);
-
-	assert_non_null(p);
-	if (n)
-		memcpy(p, s, n);
-	return p;
-}
-
-static char *read_fixture(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[65536];
-	size_t n;
-
-	if (!f)
-		fail_msg("cannot open fixture %s (run from the repository root)", path);
-	n = fread(tmp, 1, sizeof(tmp), f);
-	assert_int_equal(ferror(f), 0);
-	assert_true(feof(f)); /* fixtures are small */
-	fclose(f);
-	*ret_len = n;
-	return exact(tmp, n);
-}
 
 static int status_of(const char *s, size_t n, struct proc_status *ret)
 {
@@ -1295,16 +1270,6 @@ static void smaps_every_split_point_gives_the_same_result(void **state)
 	}
 	result_done(&whole);
 	free(b);
-}
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-static uint64_t rng_next(void) /* xorshift64: a fixed, repeatable sequence */
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
 }
 
 static void chunkings_match_whole(const char *path)
