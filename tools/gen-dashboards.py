@@ -195,6 +195,22 @@ def table(title, desc, tgts, columns, hide=(), units=None, sort_by=None, no_valu
     return p
 
 
+def top20_table(title, desc, label, column):
+    """Processes, PSS, USS, RSS and swap of the 20 rows of procmem_LABEL_* with most PSS."""
+    top = f"topk(20, procmem_{label}_pss_bytes{{{S}}})"
+    return table(
+        title, desc,
+        targets((f"procmem_{label}_processes{{{S}}} and on (job, instance, {label}) {top}", ""),
+                (top, ""),
+                (f"procmem_{label}_uss_bytes{{{S}}} and on (job, instance, {label}) {top}", ""),
+                (f"procmem_{label}_resident_bytes{{{S}}} and on (job, instance, {label}) {top}", ""),
+                (f"procmem_{label}_swap_bytes{{{S}}} and on (job, instance, {label}) {top}", ""),
+                instant=True, fmt="table"),
+        {label: column, "Value #A": "Processes", "Value #B": "PSS", "Value #C": "USS",
+         "Value #D": "RSS", "Value #E": "Swap"},
+        units={"Processes": "none"}, sort_by="PSS")
+
+
 # ---- layout ------------------------------------------------------------------------------------
 
 class Layout:
@@ -558,25 +574,13 @@ def overview():
         {"user": "User", "Value #A": "Processes", "Value #B": "PSS", "Value #C": "USS",
          "Value #D": "RSS", "Value #E": "Swap"},
         units={"Processes": "none"}, sort_by="PSS"), 12, 9)
-    L.add(table(
+    L.add(top20_table(
         "Systemd units now (top 20 by PSS)",
         "Per systemd unit (from /proc/PID/cgroup; empty: outside any unit), over every process "
         "read, for the 20 units with most PSS: Processes, PSS (Pss of smaps_rollup: real use), "
         "USS (Private_Clean + Private_Dirty of smaps_rollup), RSS (VmRSS of status: shared "
         "pages once per process) and Swap (VmSwap of status).",
-        targets((f"procmem_unit_processes{{{S}}} and on (job, instance, unit) "
-                 f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                (f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                (f"procmem_unit_uss_bytes{{{S}}} and on (job, instance, unit) "
-                 f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                (f"procmem_unit_resident_bytes{{{S}}} and on (job, instance, unit) "
-                 f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                (f"procmem_unit_swap_bytes{{{S}}} and on (job, instance, unit) "
-                 f"topk(20, procmem_unit_pss_bytes{{{S}}})", ""),
-                instant=True, fmt="table"),
-        {"unit": "Unit", "Value #A": "Processes", "Value #B": "PSS", "Value #C": "USS",
-         "Value #D": "RSS", "Value #E": "Swap"},
-        units={"Processes": "none"}, sort_by="PSS"), 12, 9)
+        "unit", "Unit"), 12, 9)
 
     L.row("Mapped files")
     L.add(bargauge(
@@ -889,7 +893,7 @@ def containers():
         "its sandbox (pause) and any runtime monitor in its cgroup, for the 15 pods with most PSS "
         "at the end of the range. Stacked, they add up to what the pods really use." + NAMES_NOTE
         + CGROUP_NOTE,
-        targets((named(f"procmem_pod_pss_bytes{{{PODS}}} and on (pod_uid, cgroup) "
+        targets((named(f"procmem_pod_pss_bytes{{{PODS}}} and on (job, instance, pod_uid, cgroup) "
                        f"topk(15, procmem_pod_pss_bytes{{{PODS}}} @ end())"),
                  "{{namespace}}/{{pod}} {{pod_uid}}")), stack=True), 12, 9)
     L.add(bargauge(
@@ -939,7 +943,7 @@ def containers():
         "Positive for an hour or more is a leak suspect. Reads the recorded series "
         "pod_uid:procmem_pod_pss_bytes:deriv1h: needs the recording rules of "
         "config/procmem.rules.yml." + NAMES_NOTE,
-        targets((named(f"pod_uid:procmem_pod_pss_bytes:deriv1h{{{PODS}}} and on (pod_uid) "
+        targets((named(f"pod_uid:procmem_pod_pss_bytes:deriv1h{{{PODS}}} and on (job, instance, pod_uid) "
                        f"topk(5, pod_uid:procmem_pod_pss_bytes:deriv1h{{{PODS}}} @ end())"),
                  "{{namespace}}/{{pod}} {{pod_uid}}")),
         unit="binBps", min0=False), 24, 8)
@@ -951,7 +955,7 @@ def containers():
         "its cgroup and below), for the 15 containers with most PSS at the end of the range; "
         "the legend shows the runtime and the first 12 digits of the container ID, as docker ps "
         "and crictl ps do." + CGROUP_NOTE,
-        targets((short_id(f"procmem_container_pss_bytes{{{S}}} and on (cgroup) "
+        targets((short_id(f"procmem_container_pss_bytes{{{S}}} and on (job, instance, cgroup) "
                           f"topk(15, procmem_container_pss_bytes{{{S}}} @ end())"),
                  "{{runtime}} {{short_id}}")), stack=True), 12, 9)
     L.add(timeseries(
@@ -992,29 +996,17 @@ def containers():
         "named as /proc/PID/cgroup names it (cAdvisor's id label): on cgroup v2 the unified "
         "path, on v1 machines the name=systemd or memory controller's one; for the 15 cgroups "
         "with most PSS at the end of the range." + CGROUP_NOTE,
-        targets((f"procmem_cgroup_pss_bytes{{{S}}} and on (cgroup) "
+        targets((f"procmem_cgroup_pss_bytes{{{S}}} and on (job, instance, cgroup) "
                  f"topk(15, procmem_cgroup_pss_bytes{{{S}}} @ end())", "{{cgroup}}")),
         stack=True), 12, 9)
-    L.add(table(
+    L.add(top20_table(
         "Cgroups now (top 20 by PSS)",
         "Per cgroup, over the processes directly in it (from /proc/PID/cgroup), for the 20 with "
         "most PSS: Processes, PSS (Pss of smaps_rollup), USS (Private_Clean + Private_Dirty), "
         "RSS (VmRSS of status) and Swap (VmSwap). cgroup \"\" holds processes whose cgroup file "
         "the exporter refused (see the ProcmemParseErrors alert), \"other\" the cgroups past "
         "--cgroup-top.",
-        targets((f"procmem_cgroup_processes{{{S}}} and on (cgroup) "
-                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
-                (f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
-                (f"procmem_cgroup_uss_bytes{{{S}}} and on (cgroup) "
-                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
-                (f"procmem_cgroup_resident_bytes{{{S}}} and on (cgroup) "
-                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
-                (f"procmem_cgroup_swap_bytes{{{S}}} and on (cgroup) "
-                 f"topk(20, procmem_cgroup_pss_bytes{{{S}}})", ""),
-                instant=True, fmt="table"),
-        {"cgroup": "Cgroup", "Value #A": "Processes", "Value #B": "PSS", "Value #C": "USS",
-         "Value #D": "RSS", "Value #E": "Swap"},
-        units={"Processes": "none"}, sort_by="PSS"), 12, 9)
+        "cgroup", "Cgroup"), 12, 9)
     for title, metric, what in (
             ("Cgroups", "procmem_cgroups", "cgroups holding the processes read"),
             ("Containers", "procmem_containers", "containers recognised from their cgroups"),
