@@ -7,8 +7,10 @@
  * not consume is moved to the front. Both runs must agree on the result code, the totals, the
  * mapping count and every reported mapping (quadrant, path, sums), in order. Also checked:
  * the totals are the saturating sums of the reported mappings; a reported path is
- * NUL-terminated, holds no newline, and is empty for the anonymous quadrants; feed() consumes
- * whole lines only, and every complete line it is given.
+ * NUL-terminated, empty for the anonymous quadrants, at most SMAPS_PATH_MAX bytes and ends in
+ * SMAPS_PATH_CUT past that; feed() consumes every complete line it is given, stops inside a
+ * line only to skip what is past SMAPS_LINE_MAX of it, and never leaves more than
+ * SMAPS_LINE_MAX bytes unconsumed.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -54,12 +56,19 @@ static int on_mapping(const struct smaps_mapping *m, void *userdata)
 
 	if (m->quadrant >= QUADRANT_COUNT || !m->path || (!file && m->path_len != 0))
 		abort();
-	if (m->path[m->path_len] != '\0' || memchr(m->path, '\n', m->path_len))
+	if (m->path[m->path_len] != '\0')
+		abort();
+	if (m->path_cut ? m->path_len > SMAPS_PATH_MAX + sizeof(SMAPS_PATH_CUT) - 1 ||
+				  m->path_len < sizeof(SMAPS_PATH_CUT) - 1 ||
+				  memcmp(m->path + m->path_len - (sizeof(SMAPS_PATH_CUT) - 1),
+					 SMAPS_PATH_CUT, sizeof(SMAPS_PATH_CUT) - 1) != 0
+			: m->path_len > SMAPS_PATH_MAX)
 		abort();
 	rec_add(r, &m->quadrant, sizeof(m->quadrant));
 	rec_add(r, &m->sums, sizeof(m->sums));
 	rec_add(r, &m->path_len, sizeof(m->path_len));
 	rec_add(r, m->path, m->path_len);
+	rec_add(r, &m->path_cut, sizeof(m->path_cut));
 	t = &r->sum[m->quadrant];
 	t->size = sat(t->size, m->sums.size);
 	t->rss = sat(t->rss, m->sums.rss);
@@ -113,8 +122,10 @@ static int chunked(const char *text, size_t len, uint64_t seed, struct record *r
 			break;
 		if (used > have || (used < have && memchr(win + used, '\n', have - used)))
 			abort(); /* consumed past the window, or left a complete line behind */
-		if (used > 0 && win[used - 1] != '\n')
-			abort(); /* stopped inside a line */
+		if (have - used > SMAPS_LINE_MAX)
+			abort(); /* left more of a line than a caller's buffer must hold */
+		if (used > 0 && used < have && win[used - 1] != '\n')
+			abort(); /* stopped inside a line, yet left some of it */
 		memmove(win, win + used, have - used);
 		have -= used;
 	}

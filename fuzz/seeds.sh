@@ -44,7 +44,18 @@ for f in $F/captured/*.smaps $F/crafted/smaps_kinds $F/proc/*/smaps; do
 	{ printf '\360\245\245\245\245\245\245\245'; cat "$f"; } >"$C/smaps/$(echo "$f" | tr '/' '_')_b"
 done
 
-# cgroup files of the shapes systemd and container managers write
+# a name longer than a line may be (the kernel prints it whole, however deep the file), and
+# names with the kernel's escape for a newline
+{
+	printf '\007\000\000\000\000\000\000\000'
+	printf '7f0000000000-7f0000001000 r--p 00000000 08:01 42                         /'
+	head -c 20000 /dev/zero | tr '\0' 'd'
+	printf '\nRss:                   4 kB\n'
+	printf '7f0000001000-7f0000002000 r--s 00000000 08:01 43                         /a\\012b\\01\\\n'
+	printf 'Pss:                   4 kB\n'
+} >$C/smaps/long_line
+
+
 printf '0::/system.slice/nginx.service\n' >$C/cgroup/v2_service
 printf '0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope\n' >$C/cgroup/v2_user
 printf '0::/system.slice/system-getty.slice/getty@tty1.service\n' >$C/cgroup/v2_instance

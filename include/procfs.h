@@ -134,11 +134,29 @@ void quadrant_sums_add(struct quadrant_sums *dst, const struct quadrant_sums *sr
  * makes anonymous). `path` is as smaps prints it. */
 enum quadrant smaps_classify_mapping(bool shared, uint64_t inode, const char *path, size_t path_len);
 
+/* A mapped file's name is kept to SMAPS_PATH_MAX bytes (PATH_MAX, the longest name one call
+ * can open), and a longer one is cut there and ends in SMAPS_PATH_CUT: the kernel prints the
+ * whole name however deep the file lies, so a user can make it as long as they like. No name
+ * that is not cut is longer than SMAPS_PATH_MAX, so a cut name cannot be mistaken for another
+ * that ends in " (cut)".
+ * A line longer than SMAPS_LINE_MAX bytes is read as its first SMAPS_LINE_MAX bytes and the
+ * rest is skipped, however the text is fed: the kernel's mapping header before the path is
+ * under 128 bytes, so this leaves room for SMAPS_PATH_MAX bytes of name even if every byte of
+ * it is a newline, which the kernel prints as the four bytes "\012". */
+#define SMAPS_PATH_MAX 4096u
+#define SMAPS_PATH_CUT " (cut)"
+#define SMAPS_LINE_MAX (4u * SMAPS_PATH_MAX + 256u)
+
 /* One mapping, reported when all its lines have been read. */
 struct smaps_mapping {
 	enum quadrant quadrant;
-	const char *path; /* as the kernel prints it (newline escaped as \012); valid during the call */
+	/* The file's name, NUL-terminated, valid during the call: smaps's bytes with the one escape
+	 * the kernel writes there undone (seq_path() prints a newline as "\012" and nothing else
+	 * escaped, not even a backslash: so a name that holds the four bytes "\012" reads as one
+	 * that holds a newline; the two cannot be told apart from smaps). Cut as said above. */
+	const char *path;
 	size_t path_len;
+	bool path_cut; /* the name was longer than SMAPS_PATH_MAX (or its line than SMAPS_LINE_MAX) */
 	struct quadrant_sums sums;
 };
 /* Return 0 to go on, negative errno to stop the parse with that error. */
@@ -146,8 +164,9 @@ typedef int (*smaps_mapping_fn)(const struct smaps_mapping *m, void *userdata);
 
 /* A streaming parser: full smaps of a process can be tens of megabytes (60,000 mappings at
  * ~760 bytes each), so the collector reads it in chunks and feeds them in; memory stays bounded
- * by one chunk plus the longest path. The parser copies the current mapping's path (for
- * file-backed mappings only) into `path`, which it owns. */
+ * by one chunk plus SMAPS_LINE_MAX, whatever the text. The parser copies the current mapping's
+ * path (for file-backed mappings only) into `path`, which it owns, and the head of a line
+ * longer than SMAPS_LINE_MAX into `line`. */
 struct smaps_parser {
 	struct quadrant_sums q[QUADRANT_COUNT]; /* totals so far, completed mappings only */
 	uint64_t mappings;
@@ -155,14 +174,18 @@ struct smaps_parser {
 	void *userdata;
 	/* private: */
 	bool in_mapping;
+	bool in_long_line; /* the head of a long line was parsed: skip to its end */
 	struct smaps_mapping cur;
 	uint64_t cur_shared_dirty, cur_private_dirty; /* summed into cur.sums.dirty at its end */
 	char *path;
 	size_t path_alloc;
+	char *line; /* SMAPS_LINE_MAX + 1 bytes, allocated at the first long line */
 };
 void smaps_parser_init(struct smaps_parser *p, smaps_mapping_fn fn, void *userdata);
 /* Parses every complete line of buf[0..len) and sets *ret_consumed to the bytes used; the rest
- * (a partial last line) must be fed again, followed by more text. */
+ * (a partial last line, never more than SMAPS_LINE_MAX bytes) must be fed again, followed by
+ * more text. A caller's buffer must hold at least SMAPS_LINE_MAX + 1 bytes: a partial line that
+ * long is known to be a long line and is consumed (its head parsed, the rest skipped). */
 int smaps_parser_feed(struct smaps_parser *p, const char *buf, size_t len, size_t *ret_consumed);
 /* Ends the input: reports the last mapping. Leftover bytes without a '\n' are ignored. */
 int smaps_parser_finish(struct smaps_parser *p);

@@ -26,8 +26,8 @@
 /* No /proc file we read whole is near this; a larger one is not what the kernel writes. */
 #define WHOLE_FILE_MAX (1u << 20)
 #define SMAPS_CHUNK (64u * 1024)
-/* The longest smaps line: a header with a PATH_MAX path, escaped, plus " (deleted)". */
-#define SMAPS_LINE_MAX (64u * 1024)
+/* the parser leaves at most SMAPS_LINE_MAX bytes of a line unconsumed: a read always has room */
+_Static_assert(SMAPS_CHUNK > SMAPS_LINE_MAX, "a chunk must hold the longest line the parser keeps");
 
 struct collector {
 	int procfd;
@@ -242,17 +242,7 @@ static int read_smaps_at(struct collector *c, int dirfd, bool want_maps,
 		size_t used;
 		ssize_t n;
 
-		if (have == buf_avail(&c->chunk)) {
-			/* a line longer than the buffer: grow, within reason */
-			if (have >= SMAPS_LINE_MAX) {
-				r = -EBADMSG;
-				break;
-			}
-			if (buf_grow(&c->chunk, have * 2) < 0) { /* len stays 0: realloc keeps the bytes */
-				r = -ENOMEM;
-				break;
-			}
-		}
+		assert(have <= SMAPS_LINE_MAX && have < buf_avail(&c->chunk));
 		n = read(fd, c->chunk.buf + have, buf_avail(&c->chunk) - have);
 		if (n < 0) {
 			if (errno == EINTR)

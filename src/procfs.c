@@ -555,6 +555,8 @@ void smaps_parser_done(struct smaps_parser *p)
 	free(p->path);
 	p->path = NULL;
 	p->path_alloc = 0;
+	free(p->line);
+	p->line = NULL;
 }
 
 static uint64_t sat_sum(uint64_t a, uint64_t b)
@@ -586,29 +588,44 @@ static int smaps_end_mapping(struct smaps_parser *p)
 	return p->fn ? p->fn(&p->cur, p->userdata) : 0;
 }
 
-static int smaps_keep_path(struct smaps_parser *p, const char *path, size_t len)
+/* Copies the name the kernel printed into p->path: "\\012" back to a newline (the only escape
+ * seq_path() writes in smaps), at most SMAPS_PATH_MAX bytes of it, then SMAPS_PATH_CUT if
+ * anything was left out (`cut`: the line itself was cut short). */
+static int smaps_keep_path(struct smaps_parser *p, const char *path, size_t len, bool cut)
 {
-	if (len + 1 > p->path_alloc) {
-		size_t n = p->path_alloc ? p->path_alloc : 256;
-		char *np;
+	size_t need = (len < SMAPS_PATH_MAX ? len : SMAPS_PATH_MAX) + sizeof(SMAPS_PATH_CUT);
+	size_t i = 0, n = 0;
 
-		while (n < len + 1)
-			n *= 2;
-		np = realloc(p->path, n);
+	if (need > p->path_alloc) {
+		char *np = realloc(p->path, need);
+
 		if (!np)
 			return -ENOMEM;
 		p->path = np;
-		p->path_alloc = n;
+		p->path_alloc = need;
 	}
-	memcpy(p->path, path, len);
-	p->path[len] = '\0';
+	while (i < len && n < SMAPS_PATH_MAX) {
+		if (path[i] == '\\' && len - i >= 4 && memcmp(path + i + 1, "012", 3) == 0) {
+			p->path[n++] = '\n';
+			i += 4;
+		} else {
+			p->path[n++] = path[i++];
+		}
+	}
+	cut = cut || i < len;
+	if (cut) {
+		memcpy(p->path + n, SMAPS_PATH_CUT, sizeof(SMAPS_PATH_CUT) - 1);
+		n += sizeof(SMAPS_PATH_CUT) - 1;
+	}
+	p->path[n] = '\0';
 	p->cur.path = p->path;
-	p->cur.path_len = len;
+	p->cur.path_len = n;
+	p->cur.path_cut = cut;
 	return 0;
 }
 
-/* "start-end perms offset dev inode   path" */
-static int smaps_header(struct smaps_parser *p, const char *s, const char *eol)
+/* "start-end perms offset dev inode   path"; `cut`: the line went on past eol. */
+static int smaps_header(struct smaps_parser *p, const char *s, const char *eol, bool cut)
 {
 	uint64_t start, endaddr, inode;
 	const char *perms;
@@ -643,6 +660,8 @@ static int smaps_header(struct smaps_parser *p, const char *s, const char *eol)
 	if (s < eol && *s != ' ')
 		return -EBADMSG;
 	skip_blanks(&s, eol);
+	if (cut && s == eol)
+		return -EBADMSG; /* only a long name makes a header long */
 
 	p->in_mapping = true;
 	p->cur = (struct smaps_mapping){
@@ -650,12 +669,13 @@ static int smaps_header(struct smaps_parser *p, const char *s, const char *eol)
 	};
 	p->cur_shared_dirty = p->cur_private_dirty = 0;
 	if (p->cur.quadrant == QUADRANT_PRIVATE_FILE || p->cur.quadrant == QUADRANT_SHARED_FILE)
-		return smaps_keep_path(p, s, (size_t)(eol - s));
+		return smaps_keep_path(p, s, (size_t)(eol - s), cut);
 	p->cur.path = "";
 	return 0;
 }
 
-static int smaps_line(struct smaps_parser *p, const char *s, const char *eol)
+/* One line [s, eol), *eol == '\n'; `cut`: the head of a longer line. */
+static int smaps_line(struct smaps_parser *p, const char *s, const char *eol, bool cut)
 {
 	const char *v;
 	uint64_t *dst = NULL;
@@ -686,15 +706,29 @@ static int smaps_line(struct smaps_parser *p, const char *s, const char *eol)
 		if (is_mapping_header(s, eol)) {
 			if ((r = smaps_end_mapping(p)) < 0)
 				return r;
-			return smaps_header(p, s, eol);
+			return smaps_header(p, s, eol, cut);
 		}
 		break;
 	}
 	if (!dst)
 		return 0;
-	if (!p->in_mapping) /* a field before any mapping header */
+	if (!p->in_mapping || cut) /* a field before any mapping header, or kilobytes of one */
 		return -EBADMSG;
 	return parse_kb_value(v, eol, dst);
+}
+
+/* A line longer than SMAPS_LINE_MAX starts at s (at least that many bytes are there): parses
+ * its head, from a copy ended by a newline as smaps_line() wants it. */
+static int smaps_long_line(struct smaps_parser *p, const char *s)
+{
+	if (!p->line) {
+		p->line = malloc(SMAPS_LINE_MAX + 1);
+		if (!p->line)
+			return -ENOMEM;
+	}
+	memcpy(p->line, s, SMAPS_LINE_MAX);
+	p->line[SMAPS_LINE_MAX] = '\n';
+	return smaps_line(p, p->line, p->line + SMAPS_LINE_MAX, true);
 }
 
 int smaps_parser_feed(struct smaps_parser *p, const char *buf, size_t len, size_t *ret_consumed)
@@ -704,9 +738,33 @@ int smaps_parser_feed(struct smaps_parser *p, const char *buf, size_t len, size_
 
 	assert(p && ret_consumed);
 	assert(buf || len == 0);
-	for (; s < end && (eol = short_line_end(s, end)); s = eol + 1)
-		if (eol > s && (r = smaps_line(p, s, eol)) < 0)
+	if (p->in_long_line) {
+		/* the rest of a long line whose head was parsed: skip it */
+		eol = memchr(s, '\n', len);
+		if (!eol) {
+			*ret_consumed = len;
+			return 0;
+		}
+		s = eol + 1;
+		p->in_long_line = false;
+	}
+	for (; s < end && (eol = short_line_end(s, end)); s = eol + 1) {
+		if ((size_t)(eol - s) > SMAPS_LINE_MAX)
+			r = smaps_long_line(p, s);
+		else
+			r = eol > s ? smaps_line(p, s, eol, false) : 0;
+		if (r < 0)
 			return r;
+	}
+	if ((size_t)(end - s) > SMAPS_LINE_MAX) {
+		/* no newline yet, but already too long: take its head now, skip the rest as it comes,
+		 * so that the caller never has to hold more than SMAPS_LINE_MAX bytes of one line */
+		r = smaps_long_line(p, s);
+		if (r < 0)
+			return r;
+		p->in_long_line = true;
+		s = end;
+	}
 	*ret_consumed = (size_t)(s - buf);
 	return 0;
 }

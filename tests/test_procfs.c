@@ -890,6 +890,7 @@ struct rec_map {
 	enum quadrant q;
 	char *path;
 	size_t path_len;
+	bool path_cut;
 	struct quadrant_sums sums;
 };
 
@@ -914,6 +915,7 @@ static int record(const struct smaps_mapping *m, void *userdata)
 	e->q = m->quadrant;
 	e->path_len = m->path_len;
 	e->path = exact(m->path, m->path_len);
+	e->path_cut = m->path_cut;
 	e->sums = m->sums;
 	if (rec->fail_at && rec->n == rec->fail_at)
 		return -ECANCELED;
@@ -939,6 +941,7 @@ static void assert_same_mappings(const struct recorder *a, const struct recorder
 		assert_int_equal(a->v[i].q, b->v[i].q);
 		assert_int_equal(a->v[i].path_len, b->v[i].path_len);
 		assert_memory_equal(a->v[i].path, b->v[i].path, a->v[i].path_len);
+		assert_int_equal(a->v[i].path_cut, b->v[i].path_cut);
 		assert_memory_equal(&a->v[i].sums, &b->v[i].sums, sizeof(a->v[i].sums));
 	}
 }
@@ -987,8 +990,9 @@ static void chunked_parse(const char *text, size_t len, const size_t *cuts, size
 		if (r < 0)
 			break;
 		assert_true(used <= have);
-		/* only a partial last line may be left over */
+		/* only a partial last line may be left over, and no more of it than a line holds */
 		assert_null(memchr(pending + used, '\n', have - used));
+		assert_true(have - used <= SMAPS_LINE_MAX);
 		memmove(pending, pending + used, have - used);
 		have -= used;
 	}
@@ -1132,7 +1136,7 @@ static void smaps_captured_callback_sees_each_mapping(void **state)
 	assert_memory_equal(m->path, "/tmp/pm-kinds-", 14);
 	/* one page read, one written (copied): the read fault may map the file's other cached
 	 * pages too (the kernel's fault-around), so at least those two, at most all four */
-	m = find_mapping(&res.rec, "/new\\012line");
+	m = find_mapping(&res.rec, "/new\nline"); /* smaps prints it "/new\\012line" */
 	assert_int_equal(m->q, QUADRANT_PRIVATE_FILE);
 	assert_int_equal(m->sums.size, KB(16));
 	assert_true(m->sums.rss >= KB(8) && m->sums.rss <= KB(16));
@@ -1205,7 +1209,7 @@ static const struct {
 	{ QUADRANT_SHARED_ANON, "", 4, 4, 4, 0, 4, 4 },
 	{ QUADRANT_SHARED_FILE, "/memfd:buf (deleted)", 8, 8, 4, 0, 8, 4 },
 	{ QUADRANT_PRIVATE_FILE, "/opt/my app/lib one.so", 4, 4, 1, 0, 0, 0 },
-	{ QUADRANT_SHARED_FILE, "/var/lib/a\\012b (deleted)", 4, 4, 4, 0, 4, 4 },
+	{ QUADRANT_SHARED_FILE, "/var/lib/a\nb (deleted)", 4, 4, 4, 0, 4, 4 }, /* printed a\\012b */
 	{ QUADRANT_PRIVATE_ANON, "", 4, 4, 4, 0, 4, 4 },
 	{ QUADRANT_PRIVATE_FILE, "/usr/bin/prog (deleted)", 4, 4, 4, 0, 4, 4 },
 	{ QUADRANT_PRIVATE_ANON, "", 8, 8, 8, 0, 8, 8 },
@@ -1524,40 +1528,151 @@ static void smaps_callback_error_stops_the_parse(void **state)
 	free(b);
 }
 
-/* A path longer than the parser's first allocation, then a shorter one: both arrive whole. */
-static void smaps_long_paths_arrive_whole(void **state)
+/* A header line for `path` (plen bytes) in `text`, then "Rss: KB kB\n"; returns the length. */
+static size_t header_with_path(char *text, const char *path, size_t plen, unsigned rss_kb)
 {
 	static const char head[] = "7f0000000000-7f0000001000 r--p 00000000 08:01 42 ";
-	size_t plen = 5000, len, cuts[3];
-	struct smaps_result whole, split;
-	char *text = malloc(2 * (sizeof(head) + plen + 64));
-	char *path = malloc(plen);
+	size_t n = sizeof(head) - 1;
+
+	memcpy(text, head, n);
+	memcpy(text + n, path, plen);
+	n += plen;
+	return n + (size_t)sprintf(text + n, "\nRss: %u kB\n", rss_kb);
+}
+
+/* A name of SMAPS_PATH_MAX bytes arrives whole; one byte more and it is cut to SMAPS_PATH_MAX
+ * bytes followed by " (cut)"; a name of 300 KiB (a file some thousand directories deep: the
+ * kernel prints it whole) too, fed whole or through a window of 64 KiB like the collector's,
+ * and the mappings after it are read as ever. */
+static void smaps_long_names_are_cut_at_path_max(void **state)
+{
+	static const size_t plens[] = { SMAPS_PATH_MAX, SMAPS_PATH_MAX + 1, 300 * 1024 };
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_SIZE(plens); k++) {
+		size_t plen = plens[k], len = 0, i, cuts[64], ncuts = 0;
+		char *text = malloc(plen + 512), *path = malloc(plen);
+		struct smaps_result whole, split;
+		bool cut = plen > SMAPS_PATH_MAX;
+
+		assert_non_null(text);
+		assert_non_null(path);
+		path[0] = '/';
+		for (i = 1; i < plen; i++)
+			path[i] = i % 8 == 0 ? '/' : (char)('a' + i % 26);
+		len += header_with_path(text + len, path, plen, 4);
+		len += header_with_path(text + len, "/short", 6, 8);
+		whole_parse(text, len, &whole);
+		assert_int_equal(whole.r, 0);
+		assert_int_equal(whole.rec.n, 2);
+		if (cut) {
+			assert_int_equal(whole.rec.v[0].path_len, SMAPS_PATH_MAX + strlen(" (cut)"));
+			assert_memory_equal(whole.rec.v[0].path + SMAPS_PATH_MAX, " (cut)", 6);
+		} else {
+			assert_int_equal(whole.rec.v[0].path_len, plen);
+		}
+		assert_memory_equal(whole.rec.v[0].path, path, SMAPS_PATH_MAX);
+		assert_int_equal(whole.rec.v[0].path_cut, cut);
+		assert_sums(&whole.rec.v[0].sums, 0, 4, 0, 0);
+		assert_int_equal(whole.rec.v[1].path_len, 6);
+		assert_memory_equal(whole.rec.v[1].path, "/short", 6);
+		assert_false(whole.rec.v[1].path_cut);
+		assert_sums(&whole.q[QUADRANT_PRIVATE_FILE], 0, 12, 0, 0);
+		/* reads of at most 64 KiB, as read_smaps_at() makes them */
+		for (i = 65536; i < len && ncuts < ARRAY_SIZE(cuts); i += 65536 - 7)
+			cuts[ncuts++] = i;
+		chunked_parse(text, len, cuts, ncuts, &split);
+		assert_same_result(&whole, &split);
+		result_done(&split);
+		result_done(&whole);
+		free(path);
+		free(text);
+	}
+}
+
+/* seq_path() prints a newline in a name as "\012" and escapes nothing else, not even a
+ * backslash: "\012" is decoded, every other byte (a lone backslash, "\01", "\0120" as a
+ * newline and a '0', a tab, bytes that are not UTF-8) is the name's own. */
+static void smaps_decodes_the_one_escape_seq_path_writes(void **state)
+{
+	static const struct {
+		const char *printed, *name;
+	} rows[] = {
+		{ "/a\\012b", "/a\nb" },
+		{ "/a\\012\\012", "/a\n\n" },
+		{ "/a\\b", "/a\\b" },
+		{ "/a\\01", "/a\\01" },
+		{ "/a\\0120", "/a\n0" },
+		{ "/a\\\\012", "/a\\\n" },
+		{ "/a\\013", "/a\\013" },
+		{ "/t\tx \xff\x01", "/t\tx \xff\x01" },
+		{ "/x (deleted)", "/x (deleted)" },
+	};
 	size_t i;
 
 	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		char text[256];
+		struct smaps_result res;
+		size_t len = header_with_path(text, rows[i].printed, strlen(rows[i].printed), 4);
+
+		whole_parse(text, len, &res);
+		assert_int_equal(res.r, 0);
+		assert_int_equal(res.rec.n, 1);
+		if (res.rec.v[0].path_len != strlen(rows[i].name) ||
+		    memcmp(res.rec.v[0].path, rows[i].name, res.rec.v[0].path_len) != 0)
+			fail_msg("printed \"%s\": got \"%.*s\"", rows[i].printed, (int)res.rec.v[0].path_len,
+				 res.rec.v[0].path);
+		result_done(&res);
+	}
+}
+
+/* A name of SMAPS_PATH_MAX newlines is printed in 4 * SMAPS_PATH_MAX bytes: the line still fits
+ * SMAPS_LINE_MAX, and the name arrives whole. A field line as long as that is not what the kernel
+ * writes (refused); a long line the parser does not know is skipped like a short one. */
+static void smaps_long_lines_of_other_kinds(void **state)
+{
+	size_t n = 4 * SMAPS_PATH_MAX, len, i;
+	char *text = malloc(n + 2 * SMAPS_LINE_MAX + 512), *printed = malloc(n);
+	struct smaps_result res;
+
+	(void)state;
 	assert_non_null(text);
-	assert_non_null(path);
-	path[0] = '/';
-	for (i = 1; i < plen; i++)
-		path[i] = (char)('a' + i % 26);
-	len = (size_t)sprintf(text, "%s%.*s\nRss: 4 kB\n%s/short\nRss: 8 kB\n", head, (int)plen, path,
-			      head);
-	whole_parse(text, len, &whole);
-	assert_int_equal(whole.r, 0);
-	assert_int_equal(whole.rec.n, 2);
-	assert_int_equal(whole.rec.v[0].path_len, plen);
-	assert_memory_equal(whole.rec.v[0].path, path, plen);
-	assert_int_equal(whole.rec.v[1].path_len, 6);
-	assert_memory_equal(whole.rec.v[1].path, "/short", 6);
-	assert_sums(&whole.q[QUADRANT_PRIVATE_FILE], 0, 12, 0, 0);
-	cuts[0] = 10;
-	cuts[1] = 3000;
-	cuts[2] = len - 3;
-	chunked_parse(text, len, cuts, 3, &split);
-	assert_same_result(&whole, &split);
-	result_done(&split);
-	result_done(&whole);
-	free(path);
+	assert_non_null(printed);
+	for (i = 0; i < n; i += 4)
+		memcpy(printed + i, "\\012", 4);
+	len = header_with_path(text, printed, n, 4);
+	whole_parse(text, len, &res);
+	assert_int_equal(res.r, 0);
+	assert_int_equal(res.rec.v[0].path_len, SMAPS_PATH_MAX);
+	assert_false(res.rec.v[0].path_cut);
+	for (i = 0; i < SMAPS_PATH_MAX; i++)
+		assert_int_equal(res.rec.v[0].path[i], '\n');
+	result_done(&res);
+
+	/* "Rss:" followed by more blanks than a line may hold */
+	len = header_with_path(text, "/f", 2, 4);
+	memcpy(text + len, "Rss:", 4);
+	memset(text + len + 4, ' ', SMAPS_LINE_MAX);
+	len += 4 + SMAPS_LINE_MAX;
+	len += (size_t)sprintf(text + len, "4 kB\n");
+	whole_parse(text, len, &res);
+	assert_int_equal(res.r, -EBADMSG);
+	result_done(&res);
+
+	/* an unknown field that long: skipped, the mapping still counts */
+	len = header_with_path(text, "/f", 2, 4);
+	memcpy(text + len, "Future:", 7);
+	memset(text + len + 7, 'x', SMAPS_LINE_MAX);
+	len += 7 + SMAPS_LINE_MAX;
+	len += (size_t)sprintf(text + len, "\nSize: 4 kB\n");
+	whole_parse(text, len, &res);
+	assert_int_equal(res.r, 0);
+	assert_int_equal(res.rec.n, 1);
+	assert_sums(&res.rec.v[0].sums, 4, 4, 0, 0);
+	result_done(&res);
+	free(printed);
 	free(text);
 }
 
@@ -1680,7 +1795,9 @@ int main(void)
 		cmocka_unit_test(smaps_refuses_malformed_headers_and_values),
 		cmocka_unit_test(smaps_refuses_sizes_whose_bytes_overflow),
 		cmocka_unit_test(smaps_callback_error_stops_the_parse),
-		cmocka_unit_test(smaps_long_paths_arrive_whole),
+		cmocka_unit_test(smaps_long_names_are_cut_at_path_max),
+		cmocka_unit_test(smaps_decodes_the_one_escape_seq_path_writes),
+		cmocka_unit_test(smaps_long_lines_of_other_kinds),
 		cmocka_unit_test(parsers_answer_damaged_text_with_documented_errors),
 	};
 

@@ -107,13 +107,18 @@ for n, p in procs.items():
 want_line = ('procmem_process_info{pid="%d",comm="x) Z 1 2 (\\"\\\\\\n\ufffd",' % kept.pid)
 t.ok(want_line in text, f"kept: comm escaped in the text format: {want_line!r}")
 
-# mapped files: the kernel prints a newline in a path as \012, and appends " (deleted)"
+# mapped files: the kernel prints a newline in a path as \012 (and nothing else escaped), and
+# appends " (deleted)"; the label is the name, the escape undone, as exe's label has it
 paths = {l["path"]: int(v) for n, l, v in s if n == "procmem_mapping_resident_bytes"}
 for raw, mappers, what in ((mapped_kept, ("kept", "gone"), "the long mapped file"),
                            (mapped_gone + b" (deleted)", ("gone",), "the deleted mapped file")):
     shown = raw.replace(b"\n", b"\\012")
     ms = [m for n in mappers for m in k[n]["smaps"] if m["path"] == shown]
     t.eq(len(ms), len(mappers), f"{what}: smaps shows it under {len(shown)} bytes of name")
-    t.eq(paths.get(label(shown)), sum(m["fields"]["Rss"] for m in ms),
+    t.eq(paths.get(label(raw)), sum(m["fields"]["Rss"] for m in ms),
          f"{what}: exported under its name, its Rss summed")
+# kept's executable has a newline in its name: its exe label and its mapping's path label are
+# the same string, so the two join
+t.ok("\n" in k["kept"]["exe"] and k["kept"]["exe"] in paths,
+     "kept: the exe label is also a path label of procmem_mapping_resident_bytes")
 t.done()
