@@ -219,9 +219,10 @@ static int on_mapping(const struct smaps_mapping *m, void *userdata)
 /* Streams /proc/PID/smaps through the parser. A process that vanishes half-way has already
  * added its first mappings to this cycle's per-file sums; undoing that would need a second
  * accumulation for every process to guard against a rare race, so it stays: an error of part
- * of one process's share, for one cycle. */
+ * of one process's share, for one cycle. A stop request is honoured between reads (-EINTR):
+ * a process with 60,000 mappings takes seconds to read, and the daemon should not wait for it. */
 static int read_smaps_at(struct collector *c, int dirfd, bool want_maps,
-			 struct quadrant_sums ret[QUADRANT_COUNT])
+			 const volatile sig_atomic_t *stop, struct quadrant_sums ret[QUADRANT_COUNT])
 {
 	struct smaps_ctx ctx = { .maps = want_maps ? c->maps : NULL };
 	struct smaps_parser p;
@@ -242,6 +243,10 @@ static int read_smaps_at(struct collector *c, int dirfd, bool want_maps,
 		size_t used;
 		ssize_t n;
 
+		if (stop && *stop) {
+			r = -EINTR;
+			break;
+		}
 		assert(have <= SMAPS_LINE_MAX && have < buf_avail(&c->chunk));
 		n = read(fd, c->chunk.buf + have, buf_avail(&c->chunk) - have);
 		if (n < 0) {
@@ -316,7 +321,7 @@ static int read_smaps(struct collector *c, int dirfd, const struct collect_opts 
 	ps->flags |= SAMPLE_ROLLUP;
 	if (o->smaps != SMAPS_FULL)
 		return 0;
-	r = read_smaps_at(c, dirfd, o->mapping_top > 0, ps->quad);
+	r = read_smaps_at(c, dirfd, o->mapping_top > 0, o->stop, ps->quad);
 	if (r < 0)
 		return r;
 	r = smaps_check_whole(c, dirfd, ps);
@@ -465,7 +470,7 @@ static int collect_one(struct collector *c, struct snapshot *s, const struct col
 			*smaps_ns += now_ns(CLOCK_MONOTONIC) - t0;
 			if (o->smaps_budget_ns && *smaps_ns >= o->smaps_budget_ns)
 				*budget_spent = true;
-			if (r == -ENOMEM) {
+			if (r == -ENOMEM || r == -EINTR) { /* EINTR: the daemon is stopping */
 				close(dirfd);
 				return r;
 			}
