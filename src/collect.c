@@ -480,8 +480,9 @@ static int collect_one(struct collector *c, struct snapshot *s, const struct col
 				c->errors[e]++;
 				if (e == COLLECT_ERR_VANISHED)
 					snapshot_drop_last(s);
-				/* permission or parse: the status figures stand */
-				ps->flags &= ~(uint32_t)(SAMPLE_ROLLUP | SAMPLE_QUADRANTS);
+				/* permission or parse: the status figures stand, and so does the
+				 * rollup if it was read (SAMPLE_ROLLUP says so): a full smaps that
+				 * fails takes only the quadrants with it */
 				close(dirfd);
 				return e == COLLECT_ERR_VANISHED ? PROC_SKIPPED : PROC_SAMPLED;
 			}
