@@ -12,7 +12,10 @@
  *
  * A process that vanishes mid-read is dropped and counted; EACCES on smaps keeps the status
  * figures and is counted; kernel threads (no memory of their own) are counted apart; zombies
- * (no memory left) are skipped. Nothing about one process can break the cycle.
+ * (no memory left) are skipped. A process whose leader thread exited while others run on looks
+ * like a zombie in /proc/PID but is not: it is read through a live thread's
+ * /proc/PID/task/TID, under the leader's identity. Nothing about one process can break the
+ * cycle.
  */
 #ifndef PROCMEM_COLLECT_H
 #define PROCMEM_COLLECT_H

@@ -33,6 +33,7 @@ struct collector {
 	int procfd;
 	DIR *dir;
 	struct buf rbuf;	/* whole-file reads */
+	struct buf tbuf;	/* a thread's status, read while rbuf holds its process's stat */
 	struct buf chunk;	/* smaps chunks */
 	struct buf cgroup_ref;	/* procfs/self/cgroup: the machine's hierarchies (cgroup.h) */
 	bool have_cgroup_ref;
@@ -98,6 +99,7 @@ int collector_new(const char *procfs, struct collector **ret)
 		return -ENOMEM;
 	c->procfd = -1;
 	buf_init(&c->rbuf);
+	buf_init(&c->tbuf);
 	buf_init(&c->chunk);
 	buf_init(&c->cgroup_ref);
 	c->procfd = open(procfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -150,6 +152,7 @@ void collector_free(struct collector *c)
 	if (c->procfd >= 0)
 		close(c->procfd);
 	buf_done(&c->rbuf);
+	buf_done(&c->tbuf);
 	buf_done(&c->chunk);
 	buf_done(&c->cgroup_ref);
 	free(c->pids);
@@ -397,6 +400,59 @@ static int sample_strings(struct collector *c, struct snapshot *s, int dirfd,
 	return 0;
 }
 
+/* Picks the directory to read a process's memory through, when /proc/PID shows no mm (status
+ * without Vm lines). That is a zombie, or a process on its way out, or one whose thread-group
+ * leader exited (the thread: pthread_exit() or the exit system call in main) while other
+ * threads run on: /proc/PID then shows the leader, a zombie whose stat says Z and whose smaps
+ * is empty, yet the process holds all its memory. Any live thread's /proc/PID/task/TID shows
+ * the same mm (status, smaps_rollup, smaps, statm, cgroup, exe), so read it through the first
+ * one that has it. *dirfd becomes that directory (the leader's is closed) and *status takes the
+ * thread's memory figures, keeping the leader's uid: the process's identity (pid, start time,
+ * comm, parent, user) is the leader's, as ps shows it. Returns 1 if it switched, 0 if no
+ * thread has an mm, -ENOMEM. */
+static int pick_memory_dir(struct collector *c, int *dirfd, uint32_t pid, struct proc_status *status)
+{
+	struct dirent *de;
+	int taskfd, r = 0;
+	DIR *d;
+
+	taskfd = openat(*dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (taskfd < 0)
+		return errno == ENOMEM ? -ENOMEM : 0;
+	d = fdopendir(taskfd);
+	if (!d) {
+		close(taskfd);
+		return -ENOMEM;
+	}
+	while (r == 0 && (de = readdir(d))) {
+		struct proc_status ts;
+		char *end;
+		unsigned long tid = strtoul(de->d_name, &end, 10);
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end || tid == pid)
+			continue;
+		fd = openat(taskfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* exited meanwhile */
+		r = read_whole_at(fd, "status", &c->tbuf);
+		if (r >= 0)
+			r = proc_status_parse(c->tbuf.buf, c->tbuf.len, &ts);
+		if (r >= 0 && (ts.have & PROC_STATUS_VMSIZE)) {
+			ts.ruid = status->ruid;
+			*status = ts;
+			close(*dirfd);
+			*dirfd = fd;
+			r = 1;
+		} else {
+			close(fd);
+			r = r == -ENOMEM ? r : 0;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
 enum proc_outcome { PROC_SAMPLED, PROC_KTHREAD, PROC_SKIPPED };
 
 /* Reads one process. Errors that concern only this process are counted here and return
@@ -435,13 +491,16 @@ static int collect_one(struct collector *c, struct snapshot *s, const struct col
 		close(dirfd);
 		return PROC_KTHREAD;
 	}
-	if (st.state == 'Z' || st.state == 'X') {
-		close(dirfd); /* a zombie holds no memory: nothing to say, nothing wrong */
-		return PROC_SKIPPED;
-	}
 	if (!(status.have & PROC_STATUS_VMSIZE)) {
-		r = -ESRCH; /* exiting: its mm is already gone */
-		goto skip;
+		r = pick_memory_dir(c, &dirfd, pid, &status);
+		if (r == 0 && (st.state == 'Z' || st.state == 'X')) {
+			close(dirfd); /* a zombie holds no memory: nothing to say, nothing wrong */
+			return PROC_SKIPPED;
+		}
+		if (r == 0)
+			r = -ESRCH; /* exiting: its mm is already gone */
+		if (r < 0)
+			goto skip;
 	}
 	ps = snapshot_add_proc(s);
 	if (!ps) {

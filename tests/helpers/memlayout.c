@@ -29,6 +29,11 @@
  *                                they would stay unmapped in the child until touched) and goes
  *                                on with the options that follow, as the parent does; it dies
  *                                with the parent (PR_SET_PDEATHSIG). Once, at most.
+ *     --exit-leader              (no argument; last) once the layout is built, start a thread
+ *                                named "memlayout-thr" that writes "ready" and waits, and end
+ *                                the main thread (the thread-group leader) with the exit system
+ *                                call: the process lives on in that thread with all its memory,
+ *                                while /proc/PID shows the leader as a zombie
  *
  * Options may repeat and are carried out in order. When the layout is built the helper writes
  * (after --fork, once the child's is built too, "child PID\n" and then) "ready\n" to standard output and waits in pause() until it is killed; the test then stops it
@@ -44,7 +49,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +59,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MIB (1024u * 1024u)
@@ -182,8 +190,26 @@ static char *split_count(char *arg, size_t *ret_count)
 	return arg;
 }
 
+static void ready(void)
+{
+	if (printf("ready\n") < 0 || fflush(stdout) != 0)
+		die("write", "stdout");
+}
+
+static void *survivor(void *arg)
+{
+	(void)arg;
+	if (prctl(PR_SET_NAME, "memlayout-thr", 0, 0, 0) < 0)
+		die("prctl", "PR_SET_NAME");
+	ready();
+	for (;;)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
+	bool exit_leader = false;
 	int i, child_ready = -1, ready_fd = -1; /* --fork: the pipe's ends in parent and child */
 	pid_t child = 0;
 	struct {
@@ -200,6 +226,10 @@ int main(int argc, char **argv)
 		size_t size, touched, count, j;
 		char *end;
 
+		if (strcmp(opt, "--exit-leader") == 0) {
+			exit_leader = true;
+			continue;
+		}
 		if (!arg) {
 			fprintf(stderr, "memlayout: %s needs an argument\n", opt);
 			return 2;
@@ -341,8 +371,15 @@ int main(int argc, char **argv)
 		if (printf("child %d\n", (int)child) < 0)
 			die("write", "stdout");
 	}
-	if (printf("ready\n") < 0 || fflush(stdout) != 0)
-		die("write", "stdout");
+	if (exit_leader) {
+		pthread_t t;
+
+		errno = pthread_create(&t, NULL, survivor, NULL);
+		if (errno)
+			die("pthread_create", "");
+		syscall(SYS_exit, 0); /* this thread only, unlike exit() */
+	}
+	ready();
 	for (;;)
 		pause();
 }
