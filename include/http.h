@@ -2,8 +2,11 @@
  *
  * Endpoints: /metrics (GET, HEAD; gzip and OpenMetrics by negotiation), / (landing page),
  * /-/healthy (200 while the collector keeps publishing), /-/ready (200 once the first cycle is
- * published). Any other path: 404; any other method: 405 with Allow. A scrape serves the cached
- * rendering of the current publication plus a small per-scrape tail: it never reads /proc.
+ * published). Any other path: 404; any other method: 405 with Allow; a GET or HEAD with a body:
+ * 400 (a request with a body is answered before the body is read, and its connection closed).
+ * A scrape serves the cached rendering of the current publication plus a small per-scrape tail:
+ * it never reads /proc. Responses are counted by status code once sent in full, with
+ * libmicrohttpd's own error answers.
  *
  * One internal thread (epoll) serves every connection. Connections are limited in number (per
  * client address too), in header size and by an idle timeout; past a high-water mark a new

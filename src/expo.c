@@ -914,7 +914,8 @@ void expo_render_tail(const struct expo_tail *t, enum expo_format f, struct buf 
 	assert(t && out);
 	/* --once has no server, and no requests to count */
 	if (t->ncodes)
-		family(out, f, "procmem_http_requests", COUNTER, "HTTP requests answered, by status code.");
+		family(out, f, "procmem_http_requests", COUNTER,
+		       "HTTP responses sent in full, by status code (libmicrohttpd's own error answers included).");
 	for (i = 0; i < t->ncodes; i++) {
 		int n = snprintf(code, sizeof(code), "%u", t->codes[i]);
 		sample_label(out, "procmem_http_requests", COUNTER, "code", code, (size_t)n, t->requests[i]);
