@@ -2,9 +2,12 @@
  *
  * Name lookups can be slow (LDAP, sssd) and a cycle asks for the same few uids thousands of
  * times, so every answer is cached, unknown uids too (as their decimal number). The cache is
- * cleared on reload, when the administrator may have changed the user database.
- * The returned strings belong to the cache and stay valid until users_cache_clear() or
- * users_cache_free(): callers copy what they keep.
+ * cleared on reload, when the administrator may have changed the user database, and swept after
+ * every cycle of the uids that cycle did not ask for: a user with subordinate uids (65,536 each
+ * by default on Debian) can run processes under ever new ones, and a cache that kept every uid
+ * ever seen would grow without bound.
+ * The returned strings belong to the cache and stay valid until users_cache_sweep(),
+ * users_cache_clear() or users_cache_free(): callers copy what they keep.
  */
 #ifndef PROCMEM_USERS_H
 #define PROCMEM_USERS_H
@@ -20,10 +23,14 @@ typedef int (*users_resolve_fn)(uint32_t uid, char *ret_name, size_t size, void 
 struct users_cache *users_cache_new(users_resolve_fn fn, void *userdata);
 void users_cache_free(struct users_cache *c); /* accepts NULL */
 void users_cache_clear(struct users_cache *c);
+/* Forgets the uids not asked for since the last sweep. */
+void users_cache_sweep(struct users_cache *c);
 /* The user's name, or its decimal number when it has none. NULL only on allocation failure. */
 const char *users_cache_name(struct users_cache *c, uint32_t uid, size_t *ret_len);
-/* Lookups that went to the resolver since creation: tests check the cache with it. */
+/* Lookups that went to the resolver since creation, and the uids held now: tests check the
+ * cache with them. */
 uint64_t users_cache_misses(const struct users_cache *c);
+size_t users_cache_size(const struct users_cache *c);
 
 /* getpwuid_r: 0, -ENOENT when the uid has no name, or another negative errno. */
 int users_resolve_nss(uint32_t uid, char *ret_name, size_t size, void *userdata);

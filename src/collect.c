@@ -648,6 +648,7 @@ int collector_cycle(struct collector *c, const struct collect_opts *o, struct sn
 	if (r < 0)
 		goto fail;
 	collect_self(c, &s->self);
+	users_cache_sweep(c->users);
 	c->cycles++;
 	s->cycles_total = c->cycles;
 	memcpy(s->errors_total, c->errors, sizeof(c->errors));

@@ -17,6 +17,7 @@
 struct user_entry {
 	UT_hash_handle hh;
 	uint32_t uid;
+	bool used; /* asked for since the last sweep */
 	size_t len;
 	char name[];
 };
@@ -80,6 +81,20 @@ void users_cache_clear(struct users_cache *c)
 	}
 }
 
+void users_cache_sweep(struct users_cache *c)
+{
+	struct user_entry *e, *tmp;
+
+	HASH_ITER(hh, c->table, e, tmp) {
+		if (e->used) {
+			e->used = false;
+			continue;
+		}
+		HASH_DEL(c->table, e);
+		free(e);
+	}
+}
+
 void users_cache_free(struct users_cache *c)
 {
 	if (!c)
@@ -91,6 +106,11 @@ void users_cache_free(struct users_cache *c)
 uint64_t users_cache_misses(const struct users_cache *c)
 {
 	return c->misses;
+}
+
+size_t users_cache_size(const struct users_cache *c)
+{
+	return HASH_COUNT(c->table);
 }
 
 const char *users_cache_name(struct users_cache *c, uint32_t uid, size_t *ret_len)
@@ -118,6 +138,7 @@ const char *users_cache_name(struct users_cache *c, uint32_t uid, size_t *ret_le
 			return NULL;
 		}
 	}
+	e->used = true;
 	if (ret_len)
 		*ret_len = e->len;
 	return e->name;

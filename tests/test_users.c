@@ -94,6 +94,36 @@ static void unknown_uid_falls_back_to_its_number_and_is_cached(void **state)
 	users_cache_free(c);
 }
 
+/* A user with subordinate uids runs processes under ever new ones, cycle after cycle: the cache
+ * holds the uids of the last cycle only, not every uid it ever saw. */
+static void sweep_keeps_the_uids_of_the_last_cycle_only(void **state)
+{
+	struct fake_db db = { .name = { "root" } };
+	struct users_cache *c = users_cache_new(fake_resolve, &db);
+	uint32_t cycle, i;
+
+	(void)state;
+	for (cycle = 0; cycle < 100; cycle++) {
+		assert_string_equal(users_cache_name(c, 0, NULL), "root");
+		for (i = 0; i < 1000; i++)
+			assert_non_null(users_cache_name(c, 100000 + cycle * 1000 + i, NULL));
+		users_cache_sweep(c);
+		assert_int_equal(users_cache_size(c), 1 + 1000);
+	}
+	assert_int_equal(users_cache_misses(c), 1 + 100 * 1000); /* root once, each new uid once */
+	assert_int_equal(db.calls[0], 1);
+	/* the last cycle's uids are still there; a sweep with none asked for empties the cache */
+	assert_string_equal(users_cache_name(c, 100000 + 99 * 1000, NULL), "199000");
+	assert_int_equal(users_cache_misses(c), 1 + 100 * 1000);
+	users_cache_sweep(c);
+	assert_int_equal(users_cache_size(c), 1);
+	users_cache_sweep(c);
+	assert_int_equal(users_cache_size(c), 0);
+	assert_string_equal(users_cache_name(c, 0, NULL), "root");
+	assert_int_equal(db.calls[0], 2);
+	users_cache_free(c);
+}
+
 static void clear_forgets_every_answer(void **state)
 {
 	struct fake_db db = { .name = { "root", "daemon" } };
@@ -213,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cache_calls_the_resolver_once_per_uid),
 		cmocka_unit_test(unknown_uid_falls_back_to_its_number_and_is_cached),
+		cmocka_unit_test(sweep_keeps_the_uids_of_the_last_cycle_only),
 		cmocka_unit_test(clear_forgets_every_answer),
 		cmocka_unit_test(many_uids_each_resolved_once),
 		cmocka_unit_test(names_up_to_the_buffer_size_are_kept_whole),
