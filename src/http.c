@@ -677,6 +677,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 }
 
+/* libmicrohttpd decodes %HH in the path in place, and hands it over as a C string: "%00"
+ * would cut it there, so "/metrics%00.css" was served as /metrics. A cache in front that keys
+ * on the whole path could then keep the exposition under a name of the client's choosing (web
+ * cache deception). A path with "%00" is left as it came: it matches no endpoint. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	if (strstr(s, "%00"))
+		return strlen(s);
+	return MHD_http_unescape(s);
+}
+
 /* libmicrohttpd answers some requests itself before a handler sees them: 400 (malformed),
  * 413 (a Content-Length or chunk size too large), 414 (a request line over the connection's
  * memory), 431 (headers over it), 505 (an HTTP version it does not speak) and 500. It has no
@@ -871,6 +884,7 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
 				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 				  MHD_OPTION_ARRAY, tls,
 				  MHD_OPTION_END);
 	if (!s->mhd) {

@@ -126,7 +126,7 @@ for path, body in (("/-/healthy", b"OK\n"), ("/-/ready", b"Ready\n")):
          f"GET {path}: 200, text")
 
 for path in ("/nope", "/metrics/", "/metricsx", "/-/", "/-/reload", "/favicon.ico",
-             "/debug/pprof/", "//metrics"):
+             "/debug/pprof/", "//metrics", "/metrics%00.css", "/metrics%00", "/-/healthy%00x"):
     r = request("GET", path)
     t.eq(r.status, 404, f"GET {path}: 404")
 
