@@ -14,8 +14,10 @@
  * figures and is counted; kernel threads (no memory of their own) are counted apart; zombies
  * (no memory left) are skipped. A process whose leader thread exited while others run on looks
  * like a zombie in /proc/PID but is not: it is read through a live thread's
- * /proc/PID/task/TID, under the leader's identity. Nothing about one process can break the
- * cycle.
+ * /proc/PID/task/TID, under the leader's identity. In the rollup and full modes, a process that
+ * shares its mm with one read before it (mmshare.h) takes that one's smaps figures instead of
+ * reading them again, and is marked so that the sums count the mm once. Nothing about one
+ * process can break the cycle.
  */
 #ifndef PROCMEM_COLLECT_H
 #define PROCMEM_COLLECT_H

@@ -35,6 +35,12 @@ struct proc_stat {
 	uint32_t ppid;
 	uint64_t flags;
 	uint64_t starttime; /* clock ticks since boot */
+	/* Fields 26-28 and 45-51: where the mm's code, stack, data, heap, arguments and environment
+	 * lie. Equal for processes that share one mm (and for a fork child until it execs), so they
+	 * tell which processes may; kcmp() tells which do. All 0 when the process has no mm, when the
+	 * reader may not ptrace it (the kernel then prints 1 for the first two), or when the line
+	 * ends before them (kernels before 3.3). */
+	uint64_t mm_layout[10];
 };
 /* comm is everything between the first '(' and the last ')', so a name holding ')' or '\n'
  * parses right. */

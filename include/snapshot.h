@@ -46,6 +46,12 @@ enum {
 	SAMPLE_ROLLUP = 1u << 0,    /* `rollup` was read (its own `have` says which fields) */
 	SAMPLE_QUADRANTS = 1u << 1, /* `quad` was read from full smaps */
 	SAMPLE_EXPORTED = 1u << 2,  /* selected for per-process series */
+	/* Shares its mm with a process read before it in the cycle (CLONE_VM without CLONE_THREAD:
+	 * a vfork child before it execs, or any number of clones a user makes to multiply their
+	 * PSS); looked for in the rollup and full modes. Its series show the mm as the kernel shows
+	 * it to each of them, but its memory is left out of the totals and the user and unit sums:
+	 * it is counted there once, through the first. */
+	SAMPLE_MM_SHARED = 1u << 3,
 };
 
 /* Where a process is, from /proc/PID/cgroup (see cgroup.h). */

@@ -240,6 +240,23 @@ static int parse_stat_u64(const char **p, const char *end, uint64_t *ret)
 	return 0;
 }
 
+/* Fields 26-28 and 45-51 from p, which is at field 23; each followed by a space (field 52, the
+ * exit code, comes after them). */
+static int stat_mm_layout(const char *p, const char *end, uint64_t ret[10])
+{
+	int i, r, n = 0;
+
+	for (i = 23; i <= 51; i++) {
+		if ((i >= 26 && i <= 28) || i >= 45)
+			r = parse_stat_u64(&p, end, &ret[n++]);
+		else
+			r = skip_field(&p, end);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int proc_stat_parse(const char *buf, size_t len, struct proc_stat *ret)
 {
 	const char *end = buf + len, *open, *close, *p;
@@ -283,6 +300,8 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *ret)
 	r = parse_stat_u64(&p, end, &st.starttime); /* 22 */
 	if (r < 0)
 		return r;
+	if (stat_mm_layout(p, end, st.mm_layout) < 0)
+		memset(st.mm_layout, 0, sizeof(st.mm_layout)); /* an older kernel's shorter line */
 	*ret = st;
 	return 0;
 }

@@ -206,6 +206,8 @@ static void totals(struct snapshot *s)
 	for (i = 0; i < s->nprocs; i++) {
 		const struct proc_sample *p = &s->procs[i];
 
+		if (p->flags & SAMPLE_MM_SHARED)
+			continue; /* counted through the process it shares its mm with */
 		if (p->status.have & PROC_STATUS_VMSWAP)
 			sat_add(&s->swap_total, p->status.vm_swap);
 		if (p->flags & SAMPLE_ROLLUP) {
@@ -235,23 +237,27 @@ static void totals(struct snapshot *s)
 
 static void agg_add(struct agg_row *row, const struct proc_sample *p)
 {
+	/* a process that shares its mm with one read before it adds itself, not that memory */
+	uint64_t once = p->flags & SAMPLE_MM_SHARED ? 0 : 1;
+
 	row->processes++;
-	sat_add(&row->resident, p->status.vm_rss);
-	sat_add(&row->swap, p->status.vm_swap);
+	sat_add(&row->resident, once * p->status.vm_rss);
+	sat_add(&row->swap, once * p->status.vm_swap);
 	if (p->flags & SAMPLE_QUADRANTS) {
-		quad_add(row->quad, p->quad);
+		if (once)
+			quad_add(row->quad, p->quad);
 		row->have_quad = true;
 	}
 	if (!(p->flags & SAMPLE_ROLLUP))
 		return;
 	if (p->rollup.have & ROLLUP_PSS) {
-		sat_add(&row->pss, p->rollup.pss);
+		sat_add(&row->pss, once * p->rollup.pss);
 		row->have_pss = true;
 	}
 	if ((p->rollup.have & (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) ==
 	    (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) {
-		sat_add(&row->uss, p->rollup.private_clean);
-		sat_add(&row->uss, p->rollup.private_dirty);
+		sat_add(&row->uss, once * p->rollup.private_clean);
+		sat_add(&row->uss, once * p->rollup.private_dirty);
 		row->have_uss = true;
 	}
 }

@@ -95,7 +95,36 @@ static void stat_parses_captured_process(void **state)
 	assert_int_equal(st.flags, 4194304);
 	assert_false(st.flags & PROC_PF_KTHREAD);
 	assert_int_equal(st.starttime, 897310);
+	/* fields 26-28 and 45-51 of the file, read off by hand */
+	{
+		static const uint64_t layout[10] = {
+			94804696285184, 94804696287369, 140726348315344, 94804696296912,
+			94804696297656, 94805267668992, 140726348323219, 140726348323247,
+			140726348323247, 140726348324806,
+		};
+		assert_memory_equal(st.mm_layout, layout, sizeof(layout));
+	}
 	free(b);
+}
+
+/* A line that ends after starttime (or anywhere before field 52) parses, without an mm layout:
+ * kernels before 3.3 print fewer fields. */
+static void stat_without_the_mm_layout_fields(void **state)
+{
+	static const char *const lines[] = {
+		"7 (x) S 1 7 7 0 -1 4194304 1 0 0 0 0 0 0 0 20 0 1 0 500 ",
+		"7 (x) S 1 7 7 0 -1 4194304 1 0 0 0 0 0 0 0 20 0 1 0 500 1 2 3 4 5 6 7 8 9 10 11 12 13 "
+		"14 15 16 17 18 19 20 21 22 23 24 25 26 27 28\n",
+	};
+	struct proc_stat st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(lines); i++) {
+		assert_int_equal(stat_of(lines[i], strlen(lines[i]), &st), 0);
+		assert_int_equal(st.starttime, 500);
+		assert_true(st.mm_layout[0] == 0 && st.mm_layout[2] == 0 && st.mm_layout[9] == 0);
+	}
 }
 
 static void stat_parses_captured_kernel_thread_and_zombie(void **state)
@@ -115,6 +144,7 @@ static void stat_parses_captured_kernel_thread_and_zombie(void **state)
 	assert_int_equal(st.flags, 2129984);
 	assert_true(st.flags & PROC_PF_KTHREAD);
 	assert_int_equal(st.starttime, 19);
+	assert_true(st.mm_layout[0] == 0 && st.mm_layout[2] == 0 && st.mm_layout[9] == 0); /* no mm */
 	free(b);
 
 	b = read_fixture(CAPTURED "zombie.stat", &len);
@@ -1754,6 +1784,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stat_parses_captured_process),
+		cmocka_unit_test(stat_without_the_mm_layout_fields),
 		cmocka_unit_test(stat_parses_captured_kernel_thread_and_zombie),
 		cmocka_unit_test(stat_comm_is_between_first_open_and_last_close_paren),
 		cmocka_unit_test(stat_comm_cannot_spoof_the_fields_after_it),

@@ -285,6 +285,49 @@ static void users_aggregate_every_process_by_name(void **state)
 	snapshot_free(s);
 }
 
+/* Three processes of alice share one mm (clone(CLONE_VM)): the collector marks the two read
+ * after the first. Their series keep the mm's figures; totals and sums count it once, and
+ * count the processes. */
+static void a_shared_mm_is_counted_once(void **state)
+{
+	static const struct spec clones[] = {
+		/* pid comm user unit rss swap roll pss pcl pdi quads qrss */
+		{ 700, "evil", "alice", "evil.service", 65536, 8, 1, 65000, 0, 64000, 1, { 64000, 1000, 0, 0 } },
+		{ 701, "evil", "alice", "evil.service", 65536, 8, 1, 65000, 0, 64000, 1, { 64000, 1000, 0, 0 } },
+		{ 702, "evil", "alice", "evil.service", 65536, 8, 1, 65000, 0, 64000, 1, { 64000, 1000, 0, 0 } },
+		{ 200, "bash", "alice", "session-3.scope", 300, 0, 1, 120, 4, 96, 1, { 90, 150, 0, 60 } },
+	};
+	struct snapshot *s = build(SMAPS_FULL, clones, ARRAY_SIZE(clones));
+	const struct agg_row *r;
+	size_t i;
+
+	(void)state;
+	s->procs[1].flags |= SAMPLE_MM_SHARED;
+	s->procs[2].flags |= SAMPLE_MM_SHARED;
+	assert_int_equal(snapshot_finish(s, &SELECT_ALL), 0);
+	assert_int_equal(s->pss_total, KB(65000 + 120));
+	assert_int_equal(s->uss_total, KB(64000 + 100));
+	assert_int_equal(s->swap_total, KB(8));
+	assert_int_equal(s->quad_total[QUADRANT_PRIVATE_ANON].rss, KB(64000 + 90));
+	assert_int_equal(s->quad_total[QUADRANT_PRIVATE_FILE].pss, KB(1000 + 150) / 2);
+	r = row(s->users, s->nusers, "alice");
+	assert_int_equal(r->processes, 4);
+	assert_int_equal(r->resident, KB(65536 + 300));
+	assert_int_equal(r->swap, KB(8));
+	assert_int_equal(r->pss, KB(65000 + 120));
+	assert_int_equal(r->uss, KB(64000 + 100));
+	r = row(s->units, s->nunits, "evil.service");
+	assert_int_equal(r->processes, 3);
+	assert_int_equal(r->resident, KB(65536));
+	assert_true(r->have_pss);
+	assert_int_equal(r->pss, KB(65000));
+	/* the series of each keep what the kernel says of it */
+	for (i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid >= 700)
+			assert_int_equal(s->procs[i].rollup.pss, KB(65000));
+	snapshot_free(s);
+}
+
 static void units_aggregate_with_empty_unit_for_processes_outside_one(void **state)
 {
 	struct snapshot *s = build(SMAPS_ROLLUP, machine, ARRAY_SIZE(machine));
@@ -939,6 +982,7 @@ int main(void)
 		cmocka_unit_test(totals_absent_in_modes_that_cannot_know_them),
 		cmocka_unit_test(totals_of_empty_snapshot),
 		cmocka_unit_test(users_aggregate_every_process_by_name),
+		cmocka_unit_test(a_shared_mm_is_counted_once),
 		cmocka_unit_test(units_aggregate_with_empty_unit_for_processes_outside_one),
 		cmocka_unit_test(aggregation_groups_by_string_content),
 		cmocka_unit_test(cgroup_top_keeps_the_largest_and_sums_the_rest),

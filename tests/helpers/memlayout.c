@@ -29,6 +29,10 @@
  *                                they would stay unmapped in the child until touched) and goes
  *                                on with the options that follow, as the parent does; it dies
  *                                with the parent (PR_SET_PDEATHSIG). Once, at most.
+ *     --clone-vm COUNT           once the layout is built, clone(CLONE_VM) COUNT children that
+ *                                wait: processes that share the helper's mm (not threads: each
+ *                                has its own pid); "clone PID\n" for each before "ready"; they
+ *                                die with the helper
  *     --exit-leader              (no argument; last) once the layout is built, start a thread
  *                                named "memlayout-thr" that writes "ready" and waits, and end
  *                                the main thread (the thread-group leader) with the exit system
@@ -50,6 +54,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -196,6 +201,35 @@ static void ready(void)
 		die("write", "stdout");
 }
 
+/* A child's life: it dies with the helper, so a test that kills the helper leaves no child */
+static int wait_forever(void *arg)
+{
+	pid_t parent = *(const pid_t *)arg;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+		_exit(1);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* COUNT children that share this mm: each gets a stack of its own in it */
+static void clone_vm(size_t count)
+{
+	static pid_t self;
+	size_t i, stack = 64 * 1024;
+
+	self = getpid();
+	for (i = 0; i < count; i++) {
+		char *p = map_anon(stack, MAP_PRIVATE, "--clone-vm");
+		pid_t pid = clone(wait_forever, p + stack, CLONE_VM | SIGCHLD, &self);
+
+		if (pid < 0)
+			die("clone", "CLONE_VM");
+		printf("clone %d\n", (int)pid);
+	}
+}
+
 static void *survivor(void *arg)
 {
 	(void)arg;
@@ -217,6 +251,7 @@ int main(int argc, char **argv)
 		size_t len;
 	} shared[16]; /* the --shared-anon regions, for a --fork child to touch */
 	size_t nshared = 0;
+	size_t vm_clones = 0;
 
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
@@ -346,6 +381,8 @@ int main(int argc, char **argv)
 				close(fds[1]);
 				child_ready = fds[0];
 			}
+		} else if (strcmp(opt, "--clone-vm") == 0) {
+			vm_clones = parse_count(arg, &end);
 		} else if (strcmp(opt, "--comm") == 0) {
 			if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0)
 				die("prctl", "PR_SET_NAME");
@@ -371,6 +408,7 @@ int main(int argc, char **argv)
 		if (printf("child %d\n", (int)child) < 0)
 			die("write", "stdout");
 	}
+	clone_vm(vm_clones);
 	if (exit_leader) {
 		pthread_t t;
 
