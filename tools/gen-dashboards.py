@@ -674,9 +674,10 @@ def overview():
                        {"id": "custom.axisPlacement", "value": "right"}]}]
     L.add(timeseries(
         "HTTP requests by status code",
-        "Requests the exporter answered per second (procmem_http_requests_total), by HTTP status: "
+        "Responses the exporter sent per second (procmem_http_requests_total), by HTTP status: "
         "200 for /metrics and the other endpoints, 404 unknown paths, 405 other methods, 401 "
-        "failed basic auth when enabled.",
+        "failed basic auth when enabled, 400 a request with a body or malformed, 413, 414, 431 "
+        "and 505 requests libmicrohttpd refused by itself.",
         targets((f"sum by (code) (rate(procmem_http_requests_total{{{S}}}[$__rate_interval]))",
                  "{{code}}")), unit="reqps"), 8, 8)
 
