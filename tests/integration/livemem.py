@@ -60,6 +60,27 @@ class Helpers:
         return p
 
 
+def unused_uid(base):
+    """The first uid from base up that the user database does not know: a helper run under it
+    is the only process of its user, so the user's aggregate is the helper's figures."""
+    uid = base
+    while True:
+        try:
+            pwd.getpwuid(uid)
+            uid += 1
+        except KeyError:
+            return uid
+
+
+def run_as(uid):
+    """A preexec_fn for spawn(): the child runs as uid (gid uid, no supplementary groups)."""
+    def drop():
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    return drop
+
+
 def make_file(path, size):
     """A file of `size` bytes (a whole number of pages), all of them in the page cache."""
     with open(path, "wb") as f:

@@ -13,7 +13,6 @@ its own figures. For each smaps mode, one --once cycle must:
     the unit's processes' series, itself included) and the machine's sums (likewise).
 """
 import os
-import pwd
 import select
 import signal
 import subprocess
@@ -22,31 +21,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livemem import (MEMLAYOUT, MIB, Helpers, compare_series, expected_series,  # noqa: E402
-                     exported_series, kernel_view, read_stat, read_status)
+                     exported_series, kernel_view, read_stat, read_status, run_as, unused_uid)
 from procmem import Test, once, parse, require_root, sample_value, spawn  # noqa: E402
 
 require_root("to run the helper as a uid of its own")
 t = Test("live: a process whose leader thread exited is read through a live thread")
 
-uid = 61000 + os.getpid() % 4000
-while True:
-    try:
-        pwd.getpwuid(uid)
-        uid += 1
-    except KeyError:
-        break
-
-
-def as_uid():
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-
+uid = unused_uid(61000 + os.getpid() % 4000)
 
 h = Helpers()
 comm = h.prefix + b"leaderless"
 p = spawn([MEMLAYOUT, "--private-anon", "256:256", "--comm", comm, "--exit-leader"],
-          stdout=subprocess.PIPE, preexec_fn=as_uid)
+          stdout=subprocess.PIPE, preexec_fn=run_as(uid))
 ready, _, _ = select.select([p.stdout], [], [], 60)
 if not ready or p.stdout.readline() != b"ready\n":
     t.fatal("memlayout --exit-leader did not get ready")

@@ -13,39 +13,26 @@ share its mm. For each smaps mode, one --once cycle must:
   - in off mode (status only, sums of RSS, no sharing looked for), count every process's RSS.
 """
 import os
-import pwd
 import select
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livemem import (MEMLAYOUT, Helpers, compare_series, expected_series, exported_series,  # noqa: E402
-                     kernel_view)
+                     kernel_view, run_as, unused_uid)
 from procmem import Test, once, parse, require_root, sample_value, spawn, stop_process  # noqa: E402
 
 require_root("to run the helper as a uid of its own")
 t = Test("live: processes that share one mm are counted once in the sums")
 
 CLONES, FORKS = 20, 1
-uid = 57000 + os.getpid() % 4000
-while True:
-    try:
-        pwd.getpwuid(uid)
-        uid += 1
-    except KeyError:
-        break
+uid = unused_uid(57000 + os.getpid() % 4000)
 user = str(uid)
-
-
-def as_uid():
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-
 
 h = Helpers()
 p = spawn([MEMLAYOUT, "--private-anon", "64:64", "--comm", h.prefix + b"shared",
-           "--fork", h.prefix + b"forked", "--clone-vm", str(CLONES)], stdout=subprocess.PIPE, preexec_fn=as_uid)
+           "--fork", h.prefix + b"forked", "--clone-vm", str(CLONES)], stdout=subprocess.PIPE,
+          preexec_fn=run_as(uid))
 out = b""
 while not out.endswith(b"ready\n"):
     ready, _, _ = select.select([p.stdout], [], [], 60)
