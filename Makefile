@@ -34,9 +34,9 @@ LDFLAGS     ?=
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-LIB_SRCS := src/accept.c src/arena.c src/auth.c src/buf.c src/cgroup.c src/collect.c src/config.c src/expo.c \
-	src/gz.c src/http.c src/mmshare.c src/notify.c src/procfs.c src/publish.c src/snapshot.c src/tls.c src/users.c \
-	src/page.c src/utf8.c src/webconfig.c
+LIB_SRCS := src/accept.c src/arena.c src/auth.c src/buf.c src/carry.c src/cgroup.c src/collect.c src/config.c \
+	src/expo.c src/gz.c src/http.c src/mapfiles.c src/mmshare.c src/notify.c src/procfs.c src/publish.c \
+	src/snapshot.c src/tls.c src/users.c src/page.c src/utf8.c src/webconfig.c
 MAIN_SRC := src/main.c
 
 # release objects, and the same under ASan+UBSan for the test build
@@ -45,7 +45,7 @@ ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # before check-integration, whose prerequisites are expanded where the rule is read
-BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen
+BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen $(BUILD)/bench/stall
 
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
@@ -112,8 +112,9 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libprocmem.a
 	$(CC) $(BASE_CFLAGS) $(TEST_WARN_OFF) $(ASAN_FLAGS) $(pc_cflags) $(CMOCKA_CFLAGS) $(CFLAGS) -o $@ $< \
 		$(BUILD)/asan/libprocmem.a $(pc_libs) $(CMOCKA_LIBS) -lpthread
 
-# memlayout is linked statically: its memory must share no pages with other processes (see it)
-$(BUILD)/helpers/memlayout: HELPER_LDFLAGS := -static
+# memlayout and deepfiles are linked statically: their memory must share no pages with other
+# processes (see them)
+$(BUILD)/helpers/memlayout $(BUILD)/helpers/deepfiles: HELPER_LDFLAGS := -static
 
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
@@ -178,6 +179,10 @@ $(BUILD)/bench/procmem_bench: bench/procmem_bench.c $(BUILD)/libprocmem.a
 		$(BUILD)/libprocmem.a $(pc_libs) -lpthread
 
 $(BUILD)/bench/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -o $@ $<
+
+$(BUILD)/bench/stall: bench/stall.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -o $@ $<
 

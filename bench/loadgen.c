@@ -1,11 +1,16 @@
 /* loadgen.c — the benchmark's load: N processes, each with M mappings of every quadrant.
  *
- *   loadgen -n N -m M [-p PAGES] [-d DIR]
+ *   loadgen -n N -m M [-p PAGES] [-d DIR] [-c PERCENT -t MS]
  *
  * Forks N children. Each child makes M mappings, the four quadrants in turn (private anonymous,
  * shared anonymous, private file, shared file), each PAGES pages long (default 1), touches every
  * page of them (writes the anonymous ones, reads the file ones, so nothing is dirtied on disk),
- * tells the parent it is ready and sleeps. The file mappings of all children map the same file,
+ * tells the parent it is ready and sleeps. With -c, PERCENT of the children (every child whose
+ * index is below PERCENT% of N) change their memory every MS milliseconds instead of sleeping:
+ * each period they map one more private anonymous region of 17 pages and write it, and every
+ * 32nd period they unmap all of them, so VmSize and VmRSS step by 68 KiB (over the collector's
+ * 64 KiB tolerance) and never come back to a figure they had a few periods before. The first
+ * step comes at a random point of the first period, so the children do not move in lockstep. The file mappings of all children map the same file,
  * at the same offsets, so their pages are shared between processes and PSS divides them.
  * Mappings are placed with a one-mapping gap between neighbours so the kernel cannot merge them:
  * /proc/PID/smaps shows exactly M more mappings than the bare process has.
@@ -27,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t got_stop;
@@ -39,7 +45,7 @@ static void on_stop(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: loadgen -n PROCESSES -m MAPPINGS [-p PAGES] [-d DIR]\n");
+	fprintf(stderr, "usage: loadgen -n PROCESSES -m MAPPINGS [-p PAGES] [-d DIR] [-c PERCENT -t MS]\n");
 	exit(2);
 }
 
@@ -57,7 +63,43 @@ static unsigned long parse_ul(const char *s, unsigned long max)
 
 /* The child's work: never returns. Reports setup failure by exiting non-zero before writing
  * its ready byte. */
-static void child(unsigned idx, int file_fd, unsigned m, size_t len, int ready_fd, pid_t parent)
+/* The -c children's work after setup: never returns. */
+static void change_forever(unsigned idx, unsigned long period_ms)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t step = 17 * (size_t)page, j;
+	char *regions[32];
+	unsigned k = 0;
+	struct timespec ts;
+
+	/* spread the children over the period (idx is as good a seed as any) */
+	{
+		unsigned long long ns = (unsigned long long)((idx * 7919u) % 1000u) * period_ms * 1000u;
+
+		ts.tv_sec = (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		nanosleep(&ts, NULL);
+	}
+	for (;;) {
+		if (k == 32) {
+			for (k = 0; k < 32; k++)
+				munmap(regions[k], step);
+			k = 0;
+		}
+		regions[k] = mmap(NULL, step, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (regions[k] == MAP_FAILED)
+			_exit(7);
+		for (j = 0; j < step; j += (size_t)page)
+			regions[k][j] = 1;
+		k++;
+		ts.tv_sec = (time_t)(period_ms / 1000);
+		ts.tv_nsec = (long)(period_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void child(unsigned idx, int file_fd, unsigned m, size_t len, int ready_fd, pid_t parent,
+		  unsigned long period_ms)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	char name[16];
@@ -106,6 +148,8 @@ static void child(unsigned idx, int file_fd, unsigned m, size_t len, int ready_f
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(6);
 	close(ready_fd);
+	if (period_ms)
+		change_forever(idx, period_ms);
 	sigemptyset(&none);
 	for (;;)
 		sigsuspend(&none); /* until SIGKILL */
@@ -126,7 +170,7 @@ static void kill_all(pid_t *pids, unsigned n)
 
 int main(int argc, char **argv)
 {
-	unsigned long n = 0, m = 0, pages = 1;
+	unsigned long n = 0, m = 0, pages = 1, percent = 0, period_ms = 0;
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char path[4096];
 	long page = sysconf(_SC_PAGESIZE);
@@ -137,16 +181,18 @@ int main(int argc, char **argv)
 	struct sigaction sa = { 0 };
 	char *chunk;
 
-	while ((opt = getopt(argc, argv, "n:m:p:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:p:d:c:t:")) != -1) {
 		switch (opt) {
 		case 'n': n = parse_ul(optarg, 30000); break;
 		case 'm': m = parse_ul(optarg, 60000); break;
 		case 'p': pages = parse_ul(optarg, 1024); break;
 		case 'd': dir = optarg; break;
+		case 'c': percent = parse_ul(optarg, 100); break;
+		case 't': period_ms = parse_ul(optarg, 3600000); break;
 		default: usage();
 		}
 	}
-	if (optind != argc || n == 0 || pages == 0)
+	if (optind != argc || n == 0 || pages == 0 || (percent && !period_ms))
 		usage();
 	len = (size_t)pages * (size_t)page;
 
@@ -194,7 +240,8 @@ int main(int argc, char **argv)
 		}
 		if (p == 0) {
 			close(ready[0]);
-			child(i, fd, (unsigned)m, len, ready[1], self);
+			child(i, fd, (unsigned)m, len, ready[1], self,
+			      (unsigned long)i * 100 < n * percent ? period_ms : 0);
 		}
 		pids[i] = p;
 	}

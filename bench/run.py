@@ -19,6 +19,18 @@ the four quadrants, every page touched) it measures:
      gzip) while collection keeps running, the HTTP thread's CPU per scrape, curl's time to
      first byte; and the resident memory of the daemon with its default settings (--top 100).
 
+Then, once (--steady NxM, default 2000x400; --points '' measures only these):
+
+  5. the steady state: the real daemon at its defaults (a cycle loop at --steady-interval,
+     default 15 s), over loads where 0%, 10% and 100% of the processes change their memory
+     every cycle (loadgen -c), its collector thread's CPU per cycle after warm-up, against the
+     floors of procmem_bench in the same run and against the daemon in rollup mode and in full
+     mode reading everything every cycle (what full mode cost before issue 12);
+  6. the stall: p50/p99/p99.9 of an mmap/munmap loop (bench/stall.c) in a process of 10,000
+     mappings pinned to CPU 0, with the reader pinned to CPU 1: unwatched, the daemon at its
+     defaults, in rollup mode and reading everything every cycle, and process-exporter
+     -gather-smaps, each for --stall-seconds (60) with cycles or scrapes every --stall-interval (5 s).
+
 Prints the tables, then writes the same figures (and every raw sample) as JSON, and the
 headline figures one row per point and mode as CSV, to bench/results/ (--out), with the machine,
 kernel and commit measured. Nothing here asserts timing: the targets are reported, met or missed.
@@ -40,6 +52,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -47,6 +60,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 BENCH = os.path.join(BUILD, "bench", "procmem_bench")
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
+STALL = os.path.join(BUILD, "bench", "stall")
 DAEMON = os.path.join(BUILD, "procmem_exporter")
 PE = shutil.which("prometheus-process-exporter")
 WRK = shutil.which("wrk")
@@ -264,12 +278,13 @@ def machine_counts():
 # ---- the load ------------------------------------------------------------------------------
 
 class Load:
-    def __init__(self, n, m):
+    def __init__(self, n, m, changing_pct=0, period_ms=0):
         self.n, self.m = n, m
+        self.extra = ["-c", str(changing_pct), "-t", str(period_ms)] if changing_pct else []
 
     def __enter__(self):
-        self.p = spawn([LOADGEN, "-n", str(self.n), "-m", str(self.m)], stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, text=True)
+        self.p = spawn([LOADGEN, "-n", str(self.n), "-m", str(self.m), *self.extra],
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.p.stdout.readline()
         if not line.startswith("ready"):
             raise RuntimeError(f"loadgen -n {self.n} -m {self.m} failed (exit {self.p.wait()})")
@@ -291,9 +306,13 @@ class Load:
 
 # ---- 1, 2: collection and rendering ----------------------------------------------------------
 
-def run_collection(reps, render_reps):
-    out = subprocess.run([BENCH, "--reps", str(reps), "--render", "--render-reps", str(render_reps),
-                          "--tops", "100,0"], capture_output=True, text=True, timeout=3600)
+def run_collection(reps, render_reps, modes=None):
+    args = [BENCH, "--reps", str(reps)]
+    if render_reps:
+        args += ["--render", "--render-reps", str(render_reps), "--tops", "100,0"]
+    if modes:
+        args += ["--modes", modes]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         raise RuntimeError(f"procmem_bench failed: {out.stderr}")
     raw = json.loads(out.stdout)
@@ -313,32 +332,41 @@ def run_collection(reps, render_reps):
             "ratio_pairs_max": max(pairs),
             "raw": m,
         }
-    return modes, raw["render"]
+    return modes, raw.get("render")
 
 
 # ---- 3: process-exporter -----------------------------------------------------------------------
 
-def run_process_exporter(gather_smaps, scrapes, workdir):
-    cfg = os.path.join(workdir, "process-exporter.yml")
+def start_process_exporter(workdir, name, gather_smaps, pin=None):
+    """process-exporter on a free port, every process grouped by comm, answering; returns
+    (process, url, log file)."""
+    cfg = os.path.join(workdir, f"{name}.yml")
     with open(cfg, "w") as f:
         # every process (an empty cmdline too: '.*'), grouped by its comm
         f.write('process_names:\n  - name: "{{.Comm}}"\n    cmdline:\n    - \'.*\'\n')
     port = free_port()
-    logf = open(os.path.join(workdir, "process-exporter.log"), "w")
-    p = spawn([PE, "-config.path", cfg, "-web.listen-address", f"127.0.0.1:{port}",
+    logf = open(os.path.join(workdir, f"{name}.log"), "w")
+    pinned = [shutil.which("taskset"), "-c", pin] if pin else []
+    p = spawn([*pinned, PE, "-config.path", cfg, "-web.listen-address", f"127.0.0.1:{port}",
                f"-gather-smaps={'true' if gather_smaps else 'false'}", "-threads=false"],
               stdout=logf, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/metrics"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            http_get(url)  # the first scrape also warms it up
+            return p, url, logf
+        except OSError:
+            if p.poll() is not None or time.monotonic() > deadline:
+                stop(p)
+                logf.close()
+                raise RuntimeError("process-exporter did not start")
+            time.sleep(0.2)
+
+
+def run_process_exporter(gather_smaps, scrapes, workdir):
+    p, url, logf = start_process_exporter(workdir, "process-exporter", gather_smaps)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                http_get(url)  # the first scrape also warms it up
-                break
-            except OSError:
-                if p.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("process-exporter did not start")
-                time.sleep(0.2)
         walls = []
         failures = []
         body = b""
@@ -376,10 +404,11 @@ def run_process_exporter(gather_smaps, scrapes, workdir):
 # ---- 4: our daemon -------------------------------------------------------------------------------
 
 class Daemon:
-    def __init__(self, workdir, name, *args):
+    def __init__(self, workdir, name, *args, pin=None):
         self.logpath = os.path.join(workdir, f"{name}.log")
         self.logf = open(self.logpath, "w")
-        self.p = spawn([DAEMON, "--web.listen-address", "127.0.0.1:0", *args],
+        pinned = [shutil.which("taskset"), "-c", pin] if pin else []
+        self.p = spawn([*pinned, DAEMON, "--web.listen-address", "127.0.0.1:0", *args],
                        stdout=self.logf, stderr=subprocess.STDOUT)
         self.addr = None
         deadline = time.monotonic() + 120
@@ -499,6 +528,136 @@ def run_daemon(workdir, full_wall_ms, cycles, wrk_seconds, curl_n):
     return res
 
 
+# ---- 5: the steady state: the daemon at its defaults, over a load that changes ----------------
+
+def daemon_cycle_cost(d, interval, warmup, cycles):
+    """The collector thread's CPU per cycle over `cycles` cycles after `warmup`, scraping once a
+    cycle like Prometheus; with the full-mode self metrics of each measured cycle."""
+    d.wait_cycles(warmup, interval)
+    c0, n0 = main_thread_ns(d.p.pid), d.cycles_done()
+    per_cycle = []
+    n = n0
+    while n < n0 + cycles:
+        body = d.wait_cycles(n + 1, interval / 4)
+        n = int(re.search(rb"^procmem_collect_cycles_total (\d+)", body, re.M).group(1))
+        got = {k.decode(): float(v) for k, v in re.findall(
+            rb"^(procmem_smaps_full_reads|procmem_smaps_carried_processes|"
+            rb"procmem_smaps_carried_max_age_seconds|procmem_collect_duration_seconds) (\S+)$", body, re.M)}
+        per_cycle.append(got)
+    c1 = main_thread_ns(d.p.pid)
+    return {"cycle_cpu_ms": (c1 - c0) / 1e6 / (n - n0), "cycles": n - n0, "per_cycle": per_cycle,
+            **memory(d.p.pid, "daemon")}
+
+
+def run_steady(work, n, m, pcts, interval, cycles, reps):
+    """Per share of changing processes: the floors (procmem_bench, rollup and full, every
+    process read in full) and the daemon at its defaults. Once per point: the daemon in rollup
+    mode and in full mode reading every process in full every cycle (--smaps-max-age 1s: what
+    full mode cost before issue 12). Ages scale with --steady-interval so that they stay the
+    defaults' multiples of it (min-age 4 intervals, max-age 120); at 15 s they are the defaults."""
+    ms = int(interval * 1000)
+    ages = ["--smaps-min-age", f"{4 * ms}ms", "--smaps-max-age", f"{120 * ms}ms"]
+    res = {"n": n, "m": m, "interval_s": interval, "cycles": cycles, "pcts": []}
+    for pct in pcts:
+        log(f"steady {n}x{m}: {pct}% changing every {interval} s")
+        with Load(n, m, pct, ms) as load:
+            time.sleep(interval)  # every changing child has stepped at least once
+            procs, maps = machine_counts()
+            r = {"pct": pct, "machine_processes": procs, "mappings": maps, "loadavg": os.getloadavg()}
+            collect, _ = run_collection(reps, 0, modes="rollup,full")
+            r["floor_rollup_cpu_ms"] = collect["rollup"]["floor_cpu_ms"]
+            r["floor_full_cpu_ms"] = collect["full"]["floor_cpu_ms"]
+            r["ours_full_every_cycle_cpu_ms"] = collect["full"]["ours_cpu_ms"]
+            d = Daemon(work, f"steady-{pct}", "--interval", f"{ms}ms", *ages)
+            try:
+                # warm-up: past min-age (4 cycles) plus the first cycle's reads of everything
+                r["defaults"] = daemon_cycle_cost(d, interval, 6, cycles)
+            finally:
+                d.close()
+            if pct == pcts[0]:
+                for name, args in (("rollup", ["--smaps", "rollup"]),
+                                   ("full_every_cycle", ["--smaps-max-age", "1s"])):
+                    d = Daemon(work, f"steady-{name}", "--interval", f"{ms}ms", *ages[:2], *args)
+                    try:
+                        res[name] = daemon_cycle_cost(d, interval, 2, cycles)
+                    finally:
+                        d.close()
+            r["loadavg_end"] = os.getloadavg()
+        res["pcts"].append(r)
+    return res
+
+
+# ---- 6: the stall a reader inflicts on a busy process -------------------------------------------
+
+def run_stall(work, mappings, seconds, interval):
+    """p99 and p99.9 of an mmap/munmap loop in a process of `mappings` mappings pinned to CPU 0,
+    the reader pinned to CPU 1: unwatched; the daemon at its defaults, in rollup mode, and
+    reading every process in full every cycle (before issue 12), each with --interval `interval`;
+    process-exporter -gather-smaps scraped every `interval`."""
+    taskset = shutil.which("taskset")
+    if not taskset or os.cpu_count() < 2:
+        log("stall: needs taskset and two CPUs: left out")
+        return None
+    p = spawn([taskset, "-c", "0", STALL, "-m", str(mappings)], stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        if not line.startswith("ready"):
+            raise RuntimeError("stall helper did not start")
+
+        def measure():
+            p.stdin.write(f"{seconds}\n")
+            p.stdin.flush()
+            return json.loads(p.stdout.readline())
+
+        ms = int(interval * 1000)
+        res = {"mappings": mappings, "seconds": seconds, "interval_s": interval,
+               "loadavg_start": os.getloadavg(), "runs": []}
+        res["runs"].append({"reader": "unwatched", **measure()})
+        for name, args in (("defaults", []), ("rollup", ["--smaps", "rollup"]),
+                           ("full every cycle", ["--smaps-max-age", "1s"])):
+            log(f"stall: {name}")
+            d = Daemon(work, f"stall-{name.replace(' ', '-')}", "--interval", f"{ms}ms", *args,
+                       pin="1")
+            try:
+                d.wait_cycles(1, interval)  # the first cycle reads every process in full: not measured
+                res["runs"].append({"reader": f"procmem_exporter {name}", **measure()})
+            finally:
+                d.close()
+        if PE:
+            log("stall: process-exporter -gather-smaps")
+            res["runs"].append({"reader": "process-exporter -gather-smaps",
+                                **stall_under_pe(work, interval, measure)})
+        res["loadavg_end"] = os.getloadavg()
+        return res
+    finally:
+        p.stdin.close()
+        stop(p)
+
+
+def stall_under_pe(work, interval, measure):
+    pe, url, logf = start_process_exporter(work, "process-exporter-stall", True, pin="1")
+    stop_scraping = []
+    try:
+        def scrape():
+            while not stop_scraping:
+                try:
+                    http_get(url)
+                except OSError:
+                    pass
+                time.sleep(interval)
+        th = threading.Thread(target=scrape, daemon=True)
+        th.start()
+        try:
+            return measure()
+        finally:
+            stop_scraping.append(True)
+            th.join(timeout=interval + 120)
+    finally:
+        stop(pe)
+        logf.close()
+
+
 # ---- the tables ----------------------------------------------------------------------------------
 
 def fmt(v, spec=".1f"):
@@ -531,6 +690,8 @@ def linear_fit(xs, ys):
 def report(results):
     pts = results["points"]
     out = []
+    if not pts:  # --points '': the scenarios only
+        return report_scenarios(results, out)
     rows = []
     for p in pts:
         for mode in MODES:
@@ -656,8 +817,53 @@ def report(results):
                          fmt(f["intercept_ms"], ".2f"), fmt(f["r2"], ".4f")])
         out.append(table("Linearity: CPU per cycle = a + b x over the sweep points",
                          ["x", "mode", "side", "b us per x", "a ms", "R^2"], rows))
+    return report_scenarios(results, out)
+
+
+def report_scenarios(results, out):
+    if results.get("steady"):
+        out.append(report_steady(results["steady"]))
+    if results.get("stall"):
+        out.append(report_stall(results["stall"]))
     out.append("\n" + "\n".join(results["targets"]))
     return "\n".join(out)
+
+
+def report_steady(st):
+    rows = []
+    rollup, full = st.get("rollup"), st.get("full_every_cycle")
+    for r in st["pcts"]:
+        d = r["defaults"]
+        reads = [c.get("procmem_smaps_full_reads", 0) for c in d["per_cycle"]]
+        carried = [c.get("procmem_smaps_carried_processes", 0) for c in d["per_cycle"]]
+        age = max((c.get("procmem_smaps_carried_max_age_seconds", 0) for c in d["per_cycle"]), default=0)
+        rows.append([r["pct"], r["machine_processes"], r["mappings"], f"{r['loadavg'][0]:.1f}",
+                     fmt(r["floor_rollup_cpu_ms"]), fmt(r["floor_full_cpu_ms"]),
+                     fmt(d["cycle_cpu_ms"]), fmt(d["cycle_cpu_ms"] / r["floor_rollup_cpu_ms"], ".2f"),
+                     fmt(d["cycle_cpu_ms"] / rollup["cycle_cpu_ms"], ".2f") if rollup else "-",
+                     fmt(d["cycle_cpu_ms"] / full["cycle_cpu_ms"], ".2f") if full else "-",
+                     f"{statistics.mean(reads):.0f}", f"{statistics.mean(carried):.0f}", f"{age:.0f}",
+                     fmt(d["daemon_rss_kib"] / 1024)])
+    out = [table(f"Steady state at {st['n']}x{st['m']}: the daemon at its defaults (interval "
+                 f"{st['interval_s']} s, min-age 4 and max-age 120 intervals), collector CPU per cycle "
+                 f"over {st['cycles']} cycles after warm-up; floors from procmem_bench in the same run",
+                 ["% changing", "procs", "mappings", "load", "rollup floor ms", "full floor ms",
+                  "defaults ms", "/ rollup floor", "/ daemon rollup", "/ full every cycle",
+                  "full reads/cycle", "carried/cycle", "oldest carried s", "RSS MiB"], rows)]
+    if rollup and full:
+        out.append(f"daemon --smaps rollup: {rollup['cycle_cpu_ms']:.1f} ms per cycle; full mode reading "
+                   f"every process every cycle (--smaps-max-age 1s, what full mode cost before issue 12): "
+                   f"{full['cycle_cpu_ms']:.1f} ms")
+    return "\n".join(out)
+
+
+def report_stall(sl):
+    rows = [[r["reader"], r["iterations"], fmt(r["p50_us"]), fmt(r["p99_us"]), fmt(r["p999_us"]),
+             fmt(r["max_us"])] for r in sl["runs"]]
+    return table(f"Stall: an mmap/munmap loop in a process of {sl['mappings']} mappings pinned to CPU 0, "
+                 f"the reader pinned to CPU 1, {sl['seconds']} s each, interval {sl['interval_s']} s "
+                 f"(load {sl['loadavg_start'][0]:.1f} at the start, {sl['loadavg_end'][0]:.1f} at the end)",
+                 ["reader", "iterations", "p50 us", "p99 us", "p99.9 us", "max us"], rows)
 
 
 def render_top(p, top):
@@ -690,6 +896,8 @@ def targets(pts):
     def say(ok, text):
         t.append(f"{'MET   ' if ok else 'MISSED'} {text}")
 
+    if not pts:
+        return t
     worst = max(((p["collect"][m]["ratio"], p["n"], p["m"], m) for p in pts for m in MODES))
     say(worst[0] <= 1.25, f"CPU per cycle within 1.25x of the floor in every mode: worst "
         f"{worst[0]:.3f} ({worst[3]} at {worst[1]}x{worst[2]})")
@@ -729,6 +937,33 @@ def targets(pts):
     return t
 
 
+def targets_steady(st, sl):
+    t = []
+
+    def say(ok, text):
+        t.append(f"{'MET   ' if ok else 'MISSED'} {text}")
+
+    if st:
+        full = st.get("full_every_cycle")
+        for r in st["pcts"]:
+            d, fl = r["defaults"]["cycle_cpu_ms"], r["floor_rollup_cpu_ms"]
+            if r["pct"] == 0:
+                say(d <= 1.15 * fl, f"steady {st['n']}x{st['m']}, 0% changing: at most 1.15x the rollup floor: {d / fl:.2f}")
+            elif r["pct"] == 10:
+                say(d <= 1.3 * fl, f"steady {st['n']}x{st['m']}, 10% changing: at most 1.3x the rollup floor: {d / fl:.2f}")
+            elif r["pct"] == 100 and full:
+                f = full["cycle_cpu_ms"]
+                say(d <= 0.4 * f, f"steady {st['n']}x{st['m']}, 100% changing: at most 0.4x full mode "
+                    f"reading everything every cycle: {d / f:.2f}")
+    if sl:
+        runs = {r["reader"]: r for r in sl["runs"]}
+        u, dflt = runs.get("unwatched"), runs.get("procmem_exporter defaults")
+        if u and dflt:
+            say(dflt["p999_us"] <= 1.3 * u["p999_us"], f"stall at defaults: p99.9 within 1.3x unwatched: "
+                f"{dflt['p999_us']:.0f} us vs {u['p999_us']:.0f} us ({dflt['p999_us'] / u['p999_us']:.2f})")
+    return t
+
+
 def print_header(results):
     print(f"procmem_exporter benchmark, {results['date']}, {results['host']['cpus']} CPUs "
           f"({results['host']['cpu']}), {results['host']['mem_total_kib'] / 1048576:.0f} GiB, "
@@ -749,6 +984,16 @@ def main():
                     help="directory for the JSON copy (default bench/results)")
     ap.add_argument("--quick", action="store_true", help="one tiny point, few repetitions (smoke run)")
     ap.add_argument("--no-pe", action="store_true", help="leave out process-exporter")
+    ap.add_argument("--steady", metavar="NxM", help="the steady-state point (default 2000x400; "
+                    "'' leaves the scenario out)")
+    ap.add_argument("--steady-pcts", help="shares of processes changing (default 0,10,100)")
+    ap.add_argument("--steady-interval", type=float, help="daemon interval, seconds (default 15: the "
+                    "default; ages scale with it)")
+    ap.add_argument("--steady-cycles", type=int, help="cycles measured per share (default 8)")
+    ap.add_argument("--stall-seconds", type=float, help="per reader (default 60; 0 leaves the stall out)")
+    ap.add_argument("--stall-interval", type=float, help="daemon and scrape interval in the stall "
+                    "measurement (default 5)")
+    ap.add_argument("--stall-mappings", type=int, default=10000, help="default 10000")
     ap.add_argument("--report", metavar="JSON",
                     help="measure nothing: print the tables of an earlier run's JSON again")
     a = ap.parse_args()
@@ -756,17 +1001,18 @@ def main():
         with open(a.report) as f:
             results = json.load(f)
         results["fits"] = fits(results["points"])
-        results["targets"] = targets(results["points"])
+        results["targets"] = targets(results["points"]) + targets_steady(results.get("steady"),
+                                                                          results.get("stall"))
         print_header(results)
         print(report(results))
         return
     q = a.quick
-    points = a.points or (QUICK_POINTS if q else DEFAULT_POINTS)
+    points = a.points if a.points is not None else (QUICK_POINTS if q else DEFAULT_POINTS)
     reps = a.reps or (2 if q else 10)
     pe_scrapes = a.pe_scrapes or (2 if q else 10)
     cycles = a.cycles or (3 if q else 10)
     wrk_seconds = a.wrk_seconds or (1 if q else 3)
-    for path in (BENCH, LOADGEN, DAEMON):
+    for path in (BENCH, LOADGEN, DAEMON, STALL):
         if not os.access(path, os.X_OK):
             sys.exit(f"bench: {path} missing: run `make bench-build`")
     if not PE and not a.no_pe:
@@ -787,7 +1033,7 @@ def main():
         results["host"]["cpu"] = m.group(1) if m else "?"
     results["host"]["mem_total_kib"] = status_like_kb("/proc/meminfo", "MemTotal")
     results["commit"] = git_commit()
-    for spec in points.split(","):
+    for spec in filter(None, points.split(",")):
         n, m = (int(x) for x in spec.lower().split("x"))
         log(f"point {n}x{m}: starting the load")
         with Load(n, m) as load:
@@ -811,15 +1057,30 @@ def main():
                                       wrk_seconds, 3 if q else 20)
             pt["loadavg_end"] = os.getloadavg()
         results["points"].append(pt)
+    # --quick: the scenarios' code paths in seconds, not measurements
+    steady = a.steady if a.steady is not None else ("20x8" if q else "2000x400")
+    if steady:
+        n, m = (int(x) for x in steady.lower().split("x"))
+        pcts = a.steady_pcts if a.steady_pcts else ("0,100" if q else "0,10,100")
+        results["steady"] = run_steady(work, n, m, [int(x) for x in pcts.split(",")],
+                                       a.steady_interval or (0.3 if q else 15.0),
+                                       a.steady_cycles or (1 if q else 8), 2 if q else 5)
+    stall_s = a.stall_seconds if a.stall_seconds is not None else (0.3 if q else 60.0)
+    if stall_s:
+        results["stall"] = run_stall(work, 1000 if q else a.stall_mappings, stall_s,
+                                     a.stall_interval or (0.2 if q else 5.0))
     results["host"]["loadavg_end"] = os.getloadavg()
     results["fits"] = fits(results["points"])
-    results["targets"] = targets(results["points"])
+    results["targets"] = targets(results["points"]) + targets_steady(results.get("steady"),
+                                                                      results.get("stall"))
 
+    os.makedirs(a.out, exist_ok=True)
+    stem = os.path.join(a.out, f"bench-{time.strftime('%Y%m%d-%H%M%S')}")
+    with open(stem + ".json", "w") as f:  # first: a run is never lost to a bug in the report
+        json.dump(results, f, indent=1)
     text = report(results)
     print_header(results)
     print(text)
-    os.makedirs(a.out, exist_ok=True)
-    stem = os.path.join(a.out, f"bench-{time.strftime('%Y%m%d-%H%M%S')}")
     results["table"] = text
     with open(stem + ".json", "w") as f:
         json.dump(results, f, indent=1)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 F=tests/fixtures
 C=fuzz/corpus
 rm -rf "$C"
-for d in stat status statm btime smaps_rollup smaps cgroup config webconfig expo_label accept; do
+for d in stat status statm btime smaps_rollup smaps cgroup config webconfig expo_label expo_series accept; do
 	mkdir -p "$C/$d"
 done
 
@@ -98,6 +98,9 @@ printf 'k\303\244se\342\202\254\360\237\230\200' >$C/expo_label/utf8
 printf 'cut\342\202' >$C/expo_label/cut3
 printf '\200\277\300\301\365\377\355\240\200\364\220\200\200\340\200' >$C/expo_label/invalid
 printf 'nul\000byte' >$C/expo_label/nul
+
+# a snapshot to render (see fuzz_expo_series.c): full mode, two processes, libc mapped by both
+printf '\002\001\003\002\003\005\000\000\000\000\001\004bash\004root\000\011/bin/bash\377\377\377\377\000\000\000\020\377\377\377\377\000\000\000\010\000\000\000\001\000\000\000\001\000\000\000\001\000\000\000\001\003\011\000\000\000\000\001\004sshd\004root\013ssh.service\016/usr/sbin/sshd\377\377\377\377\000\000\000\020\377\377\377\377\000\000\000\010\000\000\000\001\000\000\000\001\000\000\000\001\000\000\000\001\002\201\000\001\022/usr/lib/libc.so.6(\201\001\001\022/usr/lib/libc.so.6(\024\001\002\000\000\000\005\010' >$C/expo_series/plain
 
 # Accept, then NUL, then Accept-Encoding, as scrapers send them
 printf 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\000gzip' >$C/accept/prometheus

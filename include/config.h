@@ -31,6 +31,8 @@ struct config {
 	enum smaps_mode smaps;
 	uint64_t smaps_max_rss;	  /* bytes; 0: no bound */
 	uint64_t smaps_budget_ns; /* 0: no budget */
+	uint64_t smaps_min_age_ns, smaps_max_age_ns;
+	uint32_t smaps_large_share_ppm;
 	char *include, *exclude;  /* as given; NULL: not set */
 	regex_t include_re, exclude_re;
 	bool have_include_re, have_exclude_re;

@@ -163,6 +163,8 @@ struct smaps_mapping {
 	const char *path;
 	size_t path_len;
 	bool path_cut; /* the name was longer than SMAPS_PATH_MAX (or its line than SMAPS_LINE_MAX) */
+	uint64_t dev;	  /* the header's device: major << 32 | minor */
+	uint64_t inode;	  /* the header's inode (0: no file) */
 	struct quadrant_sums sums;
 };
 /* Return 0 to go on, negative errno to stop the parse with that error. */

@@ -52,6 +52,12 @@ enum {
 	 * it to each of them, but its memory is left out of the totals and the user and unit sums:
 	 * it is counted there once, through the first. */
 	SAMPLE_MM_SHARED = 1u << 3,
+	/* `quad` is carried from an earlier cycle's full smaps read (the process's memory did not
+	 * move beyond the tolerance since, or --smaps-budget was spent); SAMPLE_QUADRANTS is set */
+	SAMPLE_QUADRANTS_CARRIED = 1u << 4,
+	/* `rollup` is carried from an earlier cycle (a process over --smaps-max-rss, read on its
+	 * slower cadence); SAMPLE_ROLLUP is set */
+	SAMPLE_ROLLUP_CARRIED = 1u << 5,
 };
 
 /* Where a process is, from /proc/PID/cgroup (see cgroup.h). */
@@ -92,8 +98,11 @@ struct agg_row {
  * (they all start with '/') and not "" (a process whose cgroup is not known). */
 #define AGG_OTHER "other"
 
+/* A mapped file: its identity (device major << 32 | minor, inode) and one path it was seen with
+ * ("" when none could be kept). */
 struct mapping_row {
 	struct str path;
+	uint64_t dev, inode;
 	uint64_t pss, rss;
 };
 
@@ -135,6 +144,11 @@ struct snapshot {
 	uint64_t processes_exported;
 	uint64_t kernel_threads;
 
+	/* full smaps this cycle (full mode): processes read afresh, processes whose quadrants were
+	 * carried, and the age of the oldest carried quadrants (0 when none) */
+	uint64_t smaps_full_reads, smaps_carried;
+	uint64_t smaps_carried_max_age_ns;
+
 	/* about the exporter itself */
 	uint64_t cycles_total;
 	uint64_t errors_total[COLLECT_ERR_COUNT]; /* cumulative since start */
@@ -173,21 +187,5 @@ int snapshot_finish(struct snapshot *s, const struct select_opts *sel);
  * over every process read, filters ignored: into ret[0..n). Returns how many, min(n, nprocs).
  * O(nprocs * n): meant for a short list (the landing page's twenty). */
 size_t snapshot_rank_top(const struct snapshot *s, size_t n, const struct proc_sample **ret);
-
-/* ---- top mapped files -------------------------------------------------------------------- */
-
-/* Accumulates PSS and RSS per mapped file across every process of a cycle, then keeps the top
- * N. Owned by the collector and reused from cycle to cycle. mapping_acc_reset() keeps one arena
- * chunk (64 KiB); the hash table and any further chunks are freed and allocated again in the
- * next cycle (one malloc per 64 KiB of paths plus the table's growth steps, never one per
- * mapping). */
-struct mapping_acc;
-struct mapping_acc *mapping_acc_new(void);
-void mapping_acc_free(struct mapping_acc *a); /* accepts NULL */
-void mapping_acc_reset(struct mapping_acc *a);
-int mapping_acc_add(struct mapping_acc *a, const char *path, size_t len, uint64_t pss, uint64_t rss);
-size_t mapping_acc_count(const struct mapping_acc *a);
-/* Copies the n files with most PSS into s->mappings (ties: by path, bytewise). */
-int mapping_acc_top(const struct mapping_acc *a, size_t n, struct snapshot *s);
 
 #endif

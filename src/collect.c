@@ -5,6 +5,14 @@
  * full smaps, which can be tens of megabytes, is read in 64 KiB chunks through the streaming
  * parser, so memory stays bounded whatever the process. No stdio on /proc files: each read is
  * one read(2) loop on a descriptor opened with openat() relative to /proc/PID.
+ *
+ * A cycle has four passes: (1) every process in pid order: stat, status, strings, and
+ * smaps_rollup for those under --smaps-max-rss; the carry decision; (2) the full smaps reads
+ * that are due, in carry.h's order, within the budget; (3) the processes over --smaps-max-rss,
+ * least recently read first, within their credit; (4) the mapped-file sums over every process
+ * alive, and the paths of the top files that none was kept for. What the collector remembers of
+ * a process between cycles is a struct proc_state, in an array sorted by pid like the samples:
+ * state i belongs to sample i during a cycle.
  */
 #include "collect.h"
 
@@ -22,6 +30,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "carry.h"
+#include "mapfiles.h"
 #include "mmshare.h"
 #include "users.h"
 
@@ -30,7 +40,28 @@
 #define SMAPS_CHUNK (64u * 1024)
 /* the parser leaves at most SMAPS_LINE_MAX bytes of a line unconsumed: a read always has room */
 _Static_assert(SMAPS_CHUNK > SMAPS_LINE_MAX, "a chunk must hold the longest line the parser keeps");
+/* Paths kept for mapped files outside the top N (mapfiles.h): some 40,000 paths of 100 bytes,
+ * far more than a real host maps, and a bound on what a hostile one costs. */
+#define MAPFILE_PATH_BUDGET (4u << 20)
 
+/* What the collector keeps of a process from cycle to cycle, keyed by (pid, start time). */
+struct proc_state {
+	uint32_t pid;
+	uint64_t start_ticks;
+	uint64_t seed; /* carry_seed() */
+	/* the last full smaps read: its figures, when, and what the cycle knew then */
+	bool have_full, first_full; /* first_full: that read was the process's first */
+	uint64_t full_ns;
+	struct smaps_basis basis;
+	struct quadrant_sums quad[QUADRANT_COUNT]; /* carried whole, whatever fields it grows */
+	struct mapfile_set files;
+	/* shares its mm with sample share_first - 1 (mmshare.h), read before it; 0: none */
+	size_t share_first;
+	/* over --smaps-max-rss: the last rollup read, when, and what it cost */
+	bool have_rollup;
+	uint64_t rollup_ns, cost_ns;
+	struct smaps_rollup rollup;
+};
 struct collector {
 	int procfd;
 	DIR *dir;
@@ -42,11 +73,17 @@ struct collector {
 	uint32_t *pids;
 	size_t npids, pids_alloc;
 	struct users_cache *users;
-	struct mapping_acc *maps;
+	struct mapfiles *files;
 	struct mm_share *mms;
+	struct proc_state *states, *next; /* last cycle's, sorted by pid; this cycle's, by sample */
+	size_t nstates, nnext, states_alloc, next_alloc;
+	struct carry_due_item *due, *large; /* this cycle's waiting full reads and large processes */
+	size_t ndue, nlarge, due_alloc, large_alloc;
+	bool *gone; /* samples found gone after pass 1, by index */
+	size_t gone_alloc;
+	struct large_credit credit;
 	uint64_t errors[COLLECT_ERR_COUNT];
 	uint64_t cycles;
-	uint32_t resume_pid; /* where the smaps budget ran out last cycle; 0: from the start */
 	uint64_t btime, hz;
 	uint64_t self_start_cs;
 	bool have_btime;
@@ -128,9 +165,9 @@ int collector_new(const char *procfs, struct collector **ret)
 		goto fail;
 	}
 	c->users = users_cache_new(NULL, NULL);
-	c->maps = mapping_acc_new();
+	c->files = mapfiles_new(MAPFILE_PATH_BUDGET);
 	c->mms = mm_share_new(is_real_proc(c->procfd));
-	if (!c->users || !c->maps || !c->mms) {
+	if (!c->users || !c->files || !c->mms) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -171,7 +208,18 @@ void collector_free(struct collector *c)
 	buf_done(&c->cgroup_ref);
 	free(c->pids);
 	users_cache_free(c->users);
-	mapping_acc_free(c->maps);
+	if (c->files) {
+		size_t i;
+
+		for (i = 0; i < c->nstates; i++)
+			mapfiles_set_drop(c->files, &c->states[i].files);
+		mapfiles_free(c->files);
+	}
+	free(c->states);
+	free(c->next);
+	free(c->due);
+	free(c->large);
+	free(c->gone);
 	mm_share_free(c->mms);
 	free(c);
 }
@@ -222,27 +270,33 @@ static int list_pids(struct collector *c)
 }
 
 struct smaps_ctx {
-	struct mapping_acc *maps; /* NULL: top mapped files not wanted */
+	struct mapfiles *files;
+	struct mapfile_set *set; /* NULL: mapped files not wanted */
+	bool offer_paths;	 /* only hand paths to the table (mapfiles_offer_path) */
 };
 
 static int on_mapping(const struct smaps_mapping *m, void *userdata)
 {
 	struct smaps_ctx *ctx = userdata;
 
-	if (!ctx->maps || (m->quadrant != QUADRANT_PRIVATE_FILE && m->quadrant != QUADRANT_SHARED_FILE))
+	if (m->quadrant != QUADRANT_PRIVATE_FILE && m->quadrant != QUADRANT_SHARED_FILE)
 		return 0;
-	return mapping_acc_add(ctx->maps, m->path, m->path_len, m->sums.pss, m->sums.rss);
+	if (ctx->offer_paths) {
+		mapfiles_offer_path(ctx->files, m->dev, m->inode, m->path, m->path_len);
+		return 0;
+	}
+	if (!ctx->set)
+		return 0;
+	return mapfiles_add(ctx->files, ctx->set, m->dev, m->inode, m->path, m->path_len, m->sums.pss,
+			    m->sums.rss);
 }
 
-/* Streams /proc/PID/smaps through the parser. A process that vanishes half-way has already
- * added its first mappings to this cycle's per-file sums; undoing that would need a second
- * accumulation for every process to guard against a rare race, so it stays: an error of part
- * of one process's share, for one cycle. A stop request is honoured between reads (-EINTR):
+/* Streams /proc/PID/smaps through the parser, mapped files to ctx (a set the caller drops if
+ * the read fails). A stop request is honoured between reads (-EINTR):
  * a process with 60,000 mappings takes seconds to read, and the daemon should not wait for it. */
-static int read_smaps_at(struct collector *c, int dirfd, bool want_maps,
+static int read_smaps_at(struct collector *c, int dirfd, struct smaps_ctx *ctx,
 			 const volatile sig_atomic_t *stop, struct quadrant_sums ret[QUADRANT_COUNT])
 {
-	struct smaps_ctx ctx = { .maps = want_maps ? c->maps : NULL };
 	struct smaps_parser p;
 	size_t have = 0;
 	int fd, r = 0;
@@ -251,7 +305,7 @@ static int read_smaps_at(struct collector *c, int dirfd, bool want_maps,
 	fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	smaps_parser_init(&p, on_mapping, &ctx);
+	smaps_parser_init(&p, on_mapping, ctx);
 	buf_reset(&c->chunk);
 	if (buf_grow(&c->chunk, SMAPS_CHUNK) < 0) {
 		r = -ENOMEM;
@@ -322,9 +376,8 @@ static int smaps_check_whole(struct collector *c, int dirfd, const struct proc_s
 	return sm.size == 0 ? -ESRCH : 0;
 }
 
-/* Reads smaps_rollup (and in full mode smaps) into the sample. */
-static int read_smaps(struct collector *c, int dirfd, const struct collect_opts *o,
-		      struct proc_sample *ps)
+/* Reads smaps_rollup into ps->rollup. */
+static int read_rollup(struct collector *c, int dirfd, struct proc_sample *ps)
 {
 	int r;
 
@@ -337,15 +390,96 @@ static int read_smaps(struct collector *c, int dirfd, const struct collect_opts 
 	if (r < 0)
 		return r;
 	ps->flags |= SAMPLE_ROLLUP;
-	if (o->smaps != SMAPS_FULL)
+	return 0;
+}
+
+/* Reads full smaps into the state (quadrants, mapped files) and the sample, or leaves both as
+ * they were on failure. */
+static int read_full(struct collector *c, int dirfd, const struct collect_opts *o, struct proc_sample *ps,
+		     struct proc_state *st, uint64_t now)
+{
+	struct mapfile_set set = { 0 };
+	struct smaps_ctx ctx = { .files = c->files, .set = o->mapping_top > 0 ? &set : NULL };
+	struct quadrant_sums quad[QUADRANT_COUNT];
+	int r;
+
+	mapfiles_set_begin(c->files);
+	r = read_smaps_at(c, dirfd, &ctx, o->stop, quad);
+	if (r >= 0) {
+		memcpy(ps->quad, quad, sizeof(quad));
+		r = smaps_check_whole(c, dirfd, ps);
+	}
+	if (r < 0) {
+		mapfiles_set_drop(c->files, &set);
+		return r;
+	}
+	mapfiles_set_drop(c->files, &st->files); /* after the add: files mapped by both stay */
+	st->files = set;
+	memcpy(st->quad, quad, sizeof(quad));
+	smaps_basis_from(&ps->status, ps->flags & SAMPLE_ROLLUP ? &ps->rollup : NULL, &st->basis);
+	st->first_full = !st->have_full;
+	st->have_full = true;
+	st->full_ns = now;
+	ps->flags = (ps->flags | SAMPLE_QUADRANTS) & ~(uint32_t)SAMPLE_QUADRANTS_CARRIED;
+	return 0;
+}
+
+static void carry_full(struct proc_sample *ps, const struct proc_state *st)
+{
+	memcpy(ps->quad, st->quad, sizeof(ps->quad));
+	ps->flags |= SAMPLE_QUADRANTS | SAMPLE_QUADRANTS_CARRIED;
+}
+
+/* Forgets what a state carries (its files go back to the table). */
+static void state_forget(struct collector *c, struct proc_state *st)
+{
+	mapfiles_set_drop(c->files, &st->files);
+	st->have_full = st->have_rollup = false;
+}
+
+static int grow(void **v, size_t *alloc, size_t need, size_t size)
+{
+	size_t n = *alloc ? *alloc : 256;
+	void *nv;
+
+	if (need <= *alloc)
 		return 0;
-	r = read_smaps_at(c, dirfd, o->mapping_top > 0, o->stop, ps->quad);
-	if (r < 0)
-		return r;
-	r = smaps_check_whole(c, dirfd, ps);
-	if (r < 0)
-		return r;
-	ps->flags |= SAMPLE_QUADRANTS;
+	while (n < need)
+		n *= 2;
+	nv = reallocarray(*v, n, size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*alloc = n;
+	return 0;
+}
+
+/* The state of (pid, start) for this cycle: last cycle's if it is the same process, else a new
+ * one. Last cycle's states of lower pids are gone: forgotten. *cursor walks c->states. */
+static struct proc_state *state_take(struct collector *c, size_t *cursor, uint32_t pid, uint64_t start)
+{
+	struct proc_state *st = &c->next[c->nnext++];
+
+	while (*cursor < c->nstates && c->states[*cursor].pid < pid)
+		state_forget(c, &c->states[(*cursor)++]);
+	if (*cursor < c->nstates && c->states[*cursor].pid == pid) {
+		struct proc_state *old = &c->states[(*cursor)++];
+
+		if (old->start_ticks == start) {
+			*st = *old;
+			return st;
+		}
+		state_forget(c, old); /* a reused pid inherits nothing */
+	}
+	*st = (struct proc_state){ .pid = pid, .start_ticks = start, .seed = carry_seed(pid, start) };
+	return st;
+}
+
+static int due_add(struct carry_due_item **v, size_t *n, size_t *alloc, struct carry_due_item item)
+{
+	if (grow((void **)v, alloc, *n + 1, sizeof(**v)) < 0)
+		return -ENOMEM;
+	(*v)[(*n)++] = item;
 	return 0;
 }
 
@@ -470,14 +604,17 @@ static int pick_memory_dir(struct collector *c, int *dirfd, uint32_t pid, struct
 
 enum proc_outcome { PROC_SAMPLED, PROC_KTHREAD, PROC_SKIPPED };
 
-/* Reads one process. Errors that concern only this process are counted here and return
- * PROC_SKIPPED; only allocation failure is returned as an error. */
+/* Pass 1 for one process: stat, status, strings, and under --smaps-max-rss smaps_rollup; then
+ * whether its full smaps is due (queued in c->due) or its quadrants are carried. Errors that
+ * concern only this process are counted here and return PROC_SKIPPED; only allocation failure
+ * is returned as an error. */
 static int collect_one(struct collector *c, struct snapshot *s, const struct collect_opts *o,
-		       uint32_t pid, uint64_t *smaps_ns, bool *budget_spent)
+		       uint32_t pid, uint64_t now, size_t *cursor)
 {
 	struct proc_status status;
 	struct proc_stat st;
 	struct proc_sample *ps;
+	struct proc_state *state;
 	struct mm_share_slot slot = { NULL, 0 };
 	size_t first;
 	char name[16];
@@ -520,7 +657,7 @@ static int collect_one(struct collector *c, struct snapshot *s, const struct col
 			goto skip;
 	}
 	ps = snapshot_add_proc(s);
-	if (!ps) {
+	if (!ps || grow((void **)&c->next, &c->next_alloc, c->nnext + 1, sizeof(*c->next)) < 0) {
 		close(dirfd);
 		return -ENOMEM;
 	}
@@ -529,6 +666,7 @@ static int collect_one(struct collector *c, struct snapshot *s, const struct col
 	ps->uid = status.ruid;
 	ps->start_ticks = st.starttime;
 	ps->status = status;
+	state = state_take(c, cursor, pid, st.starttime);
 	r = sample_strings(c, s, dirfd, &st, ps);
 	/* Not in off mode: its sums are status's RSS, which counts a page once for every process
 	 * that maps it anyway, and the kcmp calls among the hundreds of fork children of a prefork
@@ -542,46 +680,66 @@ static int collect_one(struct collector *c, struct snapshot *s, const struct col
 	}
 	if (r > 0) {
 		/* shares its mm with a process read before it (mmshare.h): the same mm, so the same
-		 * smaps figures, not read again; counted in the sums once, through that process */
-		const struct proc_sample *f = &s->procs[first];
-
-		ps->rollup = f->rollup;
-		memcpy(ps->quad, f->quad, sizeof(ps->quad));
-		ps->flags |= SAMPLE_MM_SHARED | (f->flags & (SAMPLE_ROLLUP | SAMPLE_QUADRANTS));
+		 * smaps figures, not read again (not even in full); it takes them from that process
+		 * once the cycle's reads are done (share_figures()), and is counted in the sums once,
+		 * through that process */
+		state_forget(c, state);
+		state->share_first = first + 1;
+		ps->flags |= SAMPLE_MM_SHARED;
 		close(dirfd);
 		return PROC_SAMPLED;
 	}
-	if (o->smaps != SMAPS_OFF) {
-		if (o->smaps_max_rss && status.vm_rss > o->smaps_max_rss) {
-			c->errors[COLLECT_ERR_SKIPPED_LARGE]++;
-		} else if (*budget_spent) {
-			c->errors[COLLECT_ERR_SKIPPED_BUDGET]++;
-		} else {
-			uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	state->share_first = 0;
+	if (o->smaps == SMAPS_OFF) {
+		state_forget(c, state);
+	} else if (o->smaps_max_rss && status.vm_rss > o->smaps_max_rss) {
+		/* pass 3 decides */
+		struct carry_due_item item = {
+			.age_ns = !state->have_rollup ? UINT64_MAX : now > state->rollup_ns ? now - state->rollup_ns : 0,
+			.pid = pid,
+			.index = (uint32_t)(s->nprocs - 1),
+		};
+		if (due_add(&c->large, &c->nlarge, &c->large_alloc, item) < 0) {
+			close(dirfd);
+			return -ENOMEM;
+		}
+	} else {
+		state->have_rollup = false;
+		r = read_rollup(c, dirfd, ps);
+		if (r < 0) {
+			enum collect_error e = error_reason(r);
 
-			r = read_smaps(c, dirfd, o, ps);
-			*smaps_ns += now_ns(CLOCK_MONOTONIC) - t0;
-			if (o->smaps_budget_ns && *smaps_ns >= o->smaps_budget_ns)
-				*budget_spent = true;
-			if (r == -ENOMEM || r == -EINTR) { /* EINTR: the daemon is stopping */
-				close(dirfd);
+			close(dirfd);
+			if (r == -ENOMEM)
 				return r;
+			c->errors[e]++;
+			state_forget(c, state);
+			if (e == COLLECT_ERR_VANISHED) {
+				snapshot_drop_last(s);
+				c->nnext--;
+				return PROC_SKIPPED;
 			}
-			if (r < 0) {
-				enum collect_error e = error_reason(r);
+			ps->flags &= ~(uint32_t)SAMPLE_ROLLUP; /* permission or parse: status stands */
+			r = mm_share_add(c->mms, &slot, pid, s->nprocs - 1);
+			return r < 0 ? r : PROC_SAMPLED;
+		}
+		if (o->smaps == SMAPS_FULL) {
+			struct smaps_basis basis;
+			struct carry_policy pol = { o->smaps_min_age_ns, o->smaps_max_age_ns };
+			struct carry_due_item item = { .pid = pid, .index = (uint32_t)(s->nprocs - 1) };
 
-				c->errors[e]++;
-				if (e == COLLECT_ERR_VANISHED)
-					snapshot_drop_last(s);
-				/* permission or parse: the status figures stand, and so does the
-				 * rollup if it was read (SAMPLE_ROLLUP says so): a full smaps that
-				 * fails takes only the quadrants with it */
+			smaps_basis_from(&ps->status, &ps->rollup, &basis);
+			item.why = carry_decide(&pol, state->have_full, state->full_ns, state->first_full,
+						&state->basis, &basis, now, state->seed, &item.moved);
+			item.age_ns = !state->have_full ? UINT64_MAX : now > state->full_ns ? now - state->full_ns : 0;
+			if (state->have_full)
+				carry_full(ps, state); /* until (unless) pass 2 reads it afresh */
+			if (item.why != CARRY_KEEP && due_add(&c->due, &c->ndue, &c->due_alloc, item) < 0) {
 				close(dirfd);
-				if (e == COLLECT_ERR_VANISHED)
-					return PROC_SKIPPED;
-				r = mm_share_add(c->mms, &slot, pid, s->nprocs - 1);
-				return r < 0 ? r : PROC_SAMPLED;
+				return -ENOMEM;
 			}
+		} else {
+			state_forget(c, state);
 		}
 	}
 	close(dirfd);
@@ -593,6 +751,287 @@ skip:
 		return r;
 	c->errors[error_reason(r)]++;
 	return PROC_SKIPPED;
+}
+
+/* Opens /proc/PID again for a read after pass 1, if it is still the same process. */
+static int reopen(struct collector *c, const struct proc_sample *ps, int *ret_dirfd)
+{
+	struct proc_status status;
+	struct proc_stat st;
+	char name[16];
+	int dirfd, r;
+
+	snprintf(name, sizeof(name), "%u", ps->pid);
+	dirfd = openat(c->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	r = read_whole_at(dirfd, "stat", &c->rbuf);
+	if (r >= 0)
+		r = proc_stat_parse(c->rbuf.buf, c->rbuf.len, &st);
+	if (r >= 0 && st.starttime != ps->start_ticks)
+		r = -ESRCH;
+	/* a leader that exited shows no mm: read through a live thread, as pass 1 did */
+	if (r >= 0)
+		r = read_whole_at(dirfd, "status", &c->rbuf);
+	if (r >= 0)
+		r = proc_status_parse(c->rbuf.buf, c->rbuf.len, &status);
+	if (r >= 0 && !(status.have & PROC_STATUS_VMSIZE))
+		r = pick_memory_dir(c, &dirfd, ps->pid, &status) > 0 ? 0 : -ESRCH;
+	if (r < 0) {
+		close(dirfd);
+		return r;
+	}
+	*ret_dirfd = dirfd;
+	return 0;
+}
+
+/* A read in pass 2 or 3 failed: count it; a process gone is dropped at the end of the cycle,
+ * one that refused loses its quadrants (carried ones too: the next cycle reads it as new) and
+ * keeps what was read before (status, and its rollup, which a failed full smaps does not take
+ * with it). */
+static int read_failed(struct collector *c, struct proc_sample *ps, size_t i, int r)
+{
+	enum collect_error e = error_reason(r);
+	struct proc_state *st = &c->next[i];
+
+	if (r == -ENOMEM || r == -EINTR) /* EINTR: the daemon is stopping */
+		return r;
+	c->errors[e]++;
+	mapfiles_set_drop(c->files, &st->files);
+	st->have_full = false;
+	ps->flags &= ~(uint32_t)(SAMPLE_QUADRANTS | SAMPLE_QUADRANTS_CARRIED);
+	if (e == COLLECT_ERR_VANISHED)
+		c->gone[i] = true;
+	return 0;
+}
+
+struct cycle {
+	const struct collect_opts *o;
+	struct snapshot *s;
+	uint64_t now, last_tick;
+};
+
+static void tick(struct cycle *cy)
+{
+	if (cy->o->tick) {
+		uint64_t t = now_ns(CLOCK_MONOTONIC);
+		if (t - cy->last_tick >= cy->o->tick_ns) {
+			cy->o->tick(cy->o->tick_userdata);
+			cy->last_tick = t;
+		}
+	}
+}
+
+/* Pass 2: the due full reads, in carry.h's order, while the budget lasts. */
+static int pass_full(struct collector *c, struct cycle *cy)
+{
+	const struct collect_opts *o = cy->o;
+	uint64_t spent = 0;
+	size_t k;
+	int r;
+
+	if (c->ndue > 1)
+		qsort(c->due, c->ndue, sizeof(*c->due), carry_due_cmp);
+	for (k = 0; k < c->ndue; k++) {
+		size_t i = c->due[k].index;
+		struct proc_sample *ps = &cy->s->procs[i];
+		uint64_t t0;
+		int dirfd;
+
+		if (o->stop && *o->stop)
+			return -EINTR;
+		if (o->smaps_budget_ns && spent >= o->smaps_budget_ns) {
+			c->errors[COLLECT_ERR_SKIPPED_BUDGET]++; /* carried if it has quadrants */
+			continue;
+		}
+		t0 = now_ns(CLOCK_MONOTONIC);
+		r = reopen(c, ps, &dirfd);
+		if (r >= 0) {
+			r = read_full(c, dirfd, o, ps, &c->next[i], cy->now);
+			close(dirfd);
+		}
+		spent += now_ns(CLOCK_MONOTONIC) - t0;
+		if (r >= 0)
+			cy->s->smaps_full_reads++;
+		else if (read_failed(c, ps, i, r) < 0)
+			return r;
+		tick(cy);
+	}
+	return 0;
+}
+
+/* Pass 3: processes over --smaps-max-rss, least recently read first, while the credit lasts. */
+static int pass_large(struct collector *c, struct cycle *cy)
+{
+	const struct collect_opts *o = cy->o;
+	struct carry_policy pol = { o->smaps_min_age_ns, o->smaps_max_age_ns };
+	uint64_t cap = 0;
+	size_t k;
+	int r;
+
+	for (k = 0; k < c->nlarge; k++) {
+		const struct proc_state *st = &c->next[c->large[k].index];
+		uint64_t est = st->cost_ns ? st->cost_ns : carry_large_cost_estimate(cy->s->procs[c->large[k].index].status.vm_rss);
+
+		c->large[k].moved = est; /* the estimate rides in `moved` */
+		cap = est > cap ? est : cap;
+	}
+	large_credit_top_up(&c->credit, cy->now, o->smaps_large_share_ppm, cap);
+	if (c->nlarge > 1) /* all CARRY_KEEP: oldest first */
+		qsort(c->large, c->nlarge, sizeof(*c->large), carry_due_cmp);
+	for (k = 0; k < c->nlarge; k++) {
+		size_t i = c->large[k].index;
+		struct proc_sample *ps = &cy->s->procs[i];
+		struct proc_state *st = &c->next[i];
+		uint64_t t0;
+		int dirfd;
+
+		if (o->stop && *o->stop)
+			return -EINTR;
+		if (!o->smaps_large_share_ppm || !large_credit_take(&c->credit, c->large[k].moved)) {
+			if (st->have_rollup) {
+				ps->rollup = st->rollup;
+				ps->flags |= SAMPLE_ROLLUP | SAMPLE_ROLLUP_CARRIED;
+				if (st->have_full && o->smaps == SMAPS_FULL)
+					carry_full(ps, st);
+			} else {
+				c->errors[COLLECT_ERR_SKIPPED_LARGE]++;
+			}
+			continue;
+		}
+		t0 = now_ns(CLOCK_MONOTONIC);
+		r = reopen(c, ps, &dirfd);
+		if (r >= 0) {
+			r = read_rollup(c, dirfd, ps);
+			if (r >= 0) {
+				st->rollup = ps->rollup;
+				st->have_rollup = true;
+				st->rollup_ns = cy->now;
+			} else {
+				st->have_rollup = false;
+				ps->flags &= ~(uint32_t)SAMPLE_ROLLUP;
+			}
+			if (r >= 0 && o->smaps == SMAPS_FULL) {
+				struct smaps_basis basis;
+				uint64_t moved;
+
+				smaps_basis_from(&ps->status, &ps->rollup, &basis);
+				if (carry_decide(&pol, st->have_full, st->full_ns, st->first_full, &st->basis, &basis,
+						 cy->now, st->seed, &moved) == CARRY_KEEP) {
+					carry_full(ps, st);
+				} else {
+					r = read_full(c, dirfd, o, ps, st, cy->now);
+					if (r >= 0)
+						cy->s->smaps_full_reads++;
+				}
+			}
+			close(dirfd);
+		}
+		st->cost_ns = now_ns(CLOCK_MONOTONIC) - t0;
+		large_credit_spend(&c->credit, st->cost_ns);
+		if (r < 0 && read_failed(c, ps, i, r) < 0)
+			return r;
+		tick(cy);
+	}
+	return 0;
+}
+
+/* Pass 4: the mapped-file sums over every process alive, the paths the top files lack (read
+ * again from the smaps of a process that maps them), the top N into the snapshot. */
+static int pass_files(struct collector *c, struct cycle *cy)
+{
+	const struct collect_opts *o = cy->o;
+	size_t i;
+	int r;
+
+	mapfiles_sum_reset(c->files);
+	for (i = 0; i < c->nnext; i++)
+		if (!c->gone[i] && (cy->s->procs[i].flags & SAMPLE_QUADRANTS))
+			mapfiles_sum_add(c->files, &c->next[i].files);
+	r = mapfiles_want_paths(c->files, o->mapping_top);
+	if (r < 0)
+		return r;
+	for (i = 0; r > 0 && i < c->nnext; i++) {
+		struct smaps_ctx ctx = { .files = c->files, .offer_paths = true };
+		struct quadrant_sums quad[QUADRANT_COUNT];
+		int dirfd;
+
+		if (c->gone[i] || !mapfiles_set_wants_path(&c->next[i].files))
+			continue;
+		if (reopen(c, &cy->s->procs[i], &dirfd) < 0)
+			continue;
+		r = read_smaps_at(c, dirfd, &ctx, o->stop, quad);
+		close(dirfd);
+		if (r == -ENOMEM || r == -EINTR)
+			return r;
+		r = 1;
+	}
+	return mapfiles_top(c->files, o->mapping_top, cy->s);
+}
+
+/* The processes that share an mm with one read before them take its figures, as they are once
+ * every read is done (a full read in pass 2 came after pass 1 saw them). */
+static void share_figures(struct collector *c, struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < c->nnext; i++) {
+		size_t f = c->next[i].share_first;
+		struct proc_sample *ps = &s->procs[i];
+
+		if (!f--)
+			continue;
+		ps->flags &= ~(uint32_t)(SAMPLE_ROLLUP | SAMPLE_QUADRANTS);
+		if (c->gone[f])
+			continue; /* gone since: so is this one's reading of the mm */
+		ps->rollup = s->procs[f].rollup;
+		memcpy(ps->quad, s->procs[f].quad, sizeof(ps->quad));
+		ps->flags |= s->procs[f].flags & (SAMPLE_ROLLUP | SAMPLE_QUADRANTS);
+	}
+}
+
+/* Drops the samples (and states) of processes found gone after pass 1; the states of this
+ * cycle become the ones to compare with next cycle. */
+static void finish_states(struct collector *c, struct snapshot *s, size_t cursor)
+{
+	struct proc_state *swap;
+	size_t i, n = 0;
+
+	while (cursor < c->nstates)
+		state_forget(c, &c->states[cursor++]);
+	for (i = 0; i < c->nnext; i++) {
+		if (c->gone[i])
+			continue;
+		s->procs[n] = s->procs[i];
+		c->next[n++] = c->next[i];
+	}
+	s->nprocs = n;
+	swap = c->states;
+	c->states = c->next;
+	c->nstates = n;
+	c->next = swap;
+	i = c->states_alloc;
+	c->states_alloc = c->next_alloc;
+	c->next_alloc = i;
+	c->nnext = 0;
+}
+
+/* The carried-figure gauges. */
+static void carried_figures(const struct collector *c, struct snapshot *s, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++) {
+		const struct proc_sample *p = &s->procs[i];
+		uint64_t age;
+
+		if (!(p->flags & SAMPLE_QUADRANTS_CARRIED))
+			continue;
+		s->smaps_carried++;
+		age = now > c->states[i].full_ns ? now - c->states[i].full_ns : 0;
+		if (age > s->smaps_carried_max_age_ns)
+			s->smaps_carried_max_age_ns = age;
+	}
 }
 
 /* The daemon's own figures, always from the real /proc. */
@@ -626,22 +1065,23 @@ static void collect_self(struct collector *c, struct self_sample *self)
 		closedir(d);
 }
 
-int collector_cycle(struct collector *c, const struct collect_opts *o, struct snapshot **ret)
+int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64_t now,
+		       struct snapshot **ret)
 {
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC), last_tick = t0, smaps_ns = 0;
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	struct cycle cy = { .o = o, .now = now ? now : t0, .last_tick = t0 };
 	struct snapshot *s;
-	bool budget_spent = false;
-	uint32_t resume = 0;
-	size_t i, start = 0;
+	size_t i, cursor = 0;
 	int r;
 
 	assert(c && o && ret);
 	s = snapshot_new(o->smaps);
 	if (!s)
 		return -ENOMEM;
+	cy.s = s;
 	s->btime = c->btime;
 	s->hz = c->have_btime ? c->hz : 0;
-	mapping_acc_reset(c->maps);
+	c->nnext = c->ndue = c->nlarge = 0;
 	read_cgroup_ref(c);
 
 	r = list_pids(c);
@@ -649,44 +1089,34 @@ int collector_cycle(struct collector *c, const struct collect_opts *o, struct sn
 		r = mm_share_reset(c->mms, c->npids);
 	if (r < 0)
 		goto fail;
-	/* start where the budget ran out last time, wrapping round */
-	while (c->resume_pid && start < c->npids && c->pids[start] < c->resume_pid)
-		start++;
-	if (start == c->npids)
-		start = 0;
 	for (i = 0; i < c->npids; i++) {
-		uint32_t pid = c->pids[(start + i) % c->npids];
-		bool was_spent = budget_spent;
-
 		if (o->stop && *o->stop) {
 			r = -EINTR;
 			goto fail;
 		}
-		r = collect_one(c, s, o, pid, &smaps_ns, &budget_spent);
+		r = collect_one(c, s, o, c->pids[i], cy.now, &cursor);
 		if (r < 0)
 			goto fail;
 		if (r == PROC_KTHREAD)
 			s->kernel_threads++;
-		if (budget_spent && !was_spent)
-			resume = pid; /* this one was read; the next cycle starts after it */
-		if (o->tick) {
-			uint64_t now = now_ns(CLOCK_MONOTONIC);
-			if (now - last_tick >= o->tick_ns) {
-				o->tick(o->tick_userdata);
-				last_tick = now;
-			}
-		}
+		tick(&cy);
 	}
-	c->resume_pid = resume ? resume + 1 : 0;
-
-	if (o->smaps == SMAPS_FULL) {
-		r = mapping_acc_top(c->maps, o->mapping_top, s);
-		if (r < 0)
-			goto fail;
+	if (grow((void **)&c->gone, &c->gone_alloc, c->nnext + 1, sizeof(*c->gone)) < 0) {
+		r = -ENOMEM;
+		goto fail;
 	}
+	memset(c->gone, 0, c->nnext * sizeof(*c->gone));
+	if ((r = pass_full(c, &cy)) < 0 || (r = pass_large(c, &cy)) < 0)
+		goto fail;
+	if (o->smaps == SMAPS_FULL && (r = pass_files(c, &cy)) < 0)
+		goto fail;
+	share_figures(c, s);
+	finish_states(c, s, cursor);
+	if (o->smaps == SMAPS_FULL)
+		carried_figures(c, s, cy.now);
 	r = snapshot_finish(s, &o->select);
 	if (r < 0)
-		goto fail;
+		goto fail2;
 	collect_self(c, &s->self);
 	users_cache_sweep(c->users);
 	c->cycles++;
@@ -697,6 +1127,18 @@ int collector_cycle(struct collector *c, const struct collect_opts *o, struct sn
 	*ret = s;
 	return 0;
 fail:
+	/* what this cycle learnt is dropped with it: forget every state, old and new */
+	for (i = 0; i < c->nnext; i++)
+		state_forget(c, &c->next[i]);
+	while (cursor < c->nstates)
+		state_forget(c, &c->states[cursor++]);
+	c->nstates = c->nnext = 0;
+fail2:
 	snapshot_free(s);
 	return r;
+}
+
+int collector_cycle(struct collector *c, const struct collect_opts *o, struct snapshot **ret)
+{
+	return collector_cycle_at(c, o, 0, ret);
 }

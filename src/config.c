@@ -31,6 +31,7 @@ enum opt_kind {
 	KIND_ADDRESS,  /* HOST:PORT */
 	KIND_LEVEL,    /* int 1..9 */
 	KIND_BOOL,     /* bool: true or false */
+	KIND_SHARE,    /* uint32_t millionths: a fraction from 0 to 1 ("0.01") */
 	KIND_FLAG,     /* bool, command line only */
 };
 
@@ -50,6 +51,9 @@ static const struct opt opts[] = {
 	{ "smaps", KIND_SMAPS, OFF(smaps), false, 0, 0 },
 	{ "smaps-max-rss", KIND_SIZE, OFF(smaps_max_rss), false, 0, UINT64_MAX },
 	{ "smaps-budget", KIND_DURATION, OFF(smaps_budget_ns), false, 0, 86400000000000u },
+	{ "smaps-min-age", KIND_DURATION, OFF(smaps_min_age_ns), false, 0, 86400000000000u },
+	{ "smaps-max-age", KIND_DURATION, OFF(smaps_max_age_ns), false, 1000000000u, 604800000000000u },
+	{ "smaps-large-share", KIND_SHARE, OFF(smaps_large_share_ppm), false, 0, 1000000 },
 	{ "include", KIND_REGEX, OFF(include), false, 0, 0 },
 	{ "exclude", KIND_REGEX, OFF(exclude), false, 0, 0 },
 	{ "top", KIND_UINT, OFF(top), false, 0, 1000000 },
@@ -638,6 +642,19 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct bu
 			return -EINVAL;
 		}
 		return 0;
+	case KIND_SHARE: {
+		uint64_t whole, frac9;
+		const char *p = v;
+
+		r = parse_decimal(&p, &whole, &frac9);
+		if (r < 0 || *p || whole > 1 || (whole == 1 && frac9) || frac9 % 1000) {
+			buf_addf(err, "\"%s\" is not a share of a core (expected a fraction from 0 to 1 "
+				      "in millionths at most, like 0.01)", v);
+			return -EINVAL;
+		}
+		*(uint32_t *)field(c, o) = (uint32_t)(whole * 1000000u + frac9 / 1000);
+		return 0;
+	}
 	case KIND_SMAPS:
 		if (strcmp(v, "off") == 0)
 			c->smaps = SMAPS_OFF;
@@ -843,6 +860,9 @@ static void defaults(struct config *c)
 		.smaps = SMAPS_FULL,
 		.smaps_max_rss = 8ull << 30,
 		.smaps_budget_ns = UINT64_MAX, /* unset: derived from the interval */
+		.smaps_min_age_ns = 60000000000u,
+		.smaps_max_age_ns = 1800000000000u,
+		.smaps_large_share_ppm = 10000,
 		.top = 100,
 		.mapping_top = 20,
 		.cgroup_top = 20,
@@ -1028,6 +1048,8 @@ static bool same_value(const struct config *a, const struct config *b, const str
 		return *(const uint64_t *)x == *(const uint64_t *)y;
 	case KIND_UINT:
 		return *(const unsigned *)x == *(const unsigned *)y;
+	case KIND_SHARE:
+		return *(const uint32_t *)x == *(const uint32_t *)y;
 	case KIND_LEVEL:
 		return *(const int *)x == *(const int *)y;
 	case KIND_BOOL:
@@ -1078,12 +1100,22 @@ void config_usage(FILE *f, const char *argv0)
 "                                       dirty, transparent huge pages, locked\n"
 "                               full    + smaps: quadrants per process and machine-wide,\n"
 "                                       and the top mapped files\n"
-"  --smaps-max-rss SIZE       read no smaps of a process with a larger RSS: its page-table\n"
-"                             walk holds its mmap lock and can stall it; such processes get\n"
-"                             status figures only (default 8G; 0: no bound)\n"
-"  --smaps-budget DURATION    time per cycle for smaps reads; past it the remaining processes\n"
-"                             get status figures only, and the next cycle starts where this\n"
-"                             one stopped (default a third of --interval; 0: no budget)\n"
+"  --smaps-max-rss SIZE       processes with a larger RSS are read on a slower cadence (see\n"
+"                             --smaps-large-share): a read walks their page tables under\n"
+"                             their mmap lock, some 10 ms per GiB (default 8G; 0: no bound)\n"
+"  --smaps-large-share FRACTION\n"
+"                             the share of one core that the reads of processes over\n"
+"                             --smaps-max-rss may take together; between reads their last\n"
+"                             figures are kept (default 0.01; 0: never read them: status\n"
+"                             figures only)\n"
+"  --smaps-budget DURATION    time per cycle for full smaps reads; past it the remaining due\n"
+"                             processes keep their last quadrants (rollup figures are read\n"
+"                             whatever the budget) (default a third of --interval; 0: none)\n"
+"  --smaps-min-age DURATION   in full mode, re-read a process's full smaps when its memory\n"
+"                             moved (over max(64K, 1/64) of a status or rollup figure), but\n"
+"                             not more often than this (default 1m)\n"
+"  --smaps-max-age DURATION   and always once its last full read is this old (less up to a\n"
+"                             quarter, spread over processes) (default 30m)\n"
 "  --include REGEX            per-process series only for comms matching REGEX (POSIX\n"
 "                             extended, anchored at both ends)\n"
 "  --exclude REGEX            no per-process series for comms matching REGEX\n"

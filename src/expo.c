@@ -798,6 +798,24 @@ static void render_cgroup_counts(struct render *r)
 	sample_u64(r->out, "procmem_pods", GAUGE, s->pods_seen);
 }
 
+/* name{device="MAJOR:MINOR",inode="N",path="…"} v: the file's identity makes the series unique
+ * whatever its path's bytes (two files can print the same path, or paths that render alike). */
+static void sample_mapping(struct buf *out, const char *name, const struct mapping_row *m, uint64_t v)
+{
+	buf_addstr(out, name);
+	buf_addstr(out, "{device=\"");
+	buf_add_u64(out, m->dev >> 32);
+	buf_addch(out, ':');
+	buf_add_u64(out, m->dev & 0xffffffffu);
+	buf_addstr(out, "\",inode=\"");
+	buf_add_u64(out, m->inode);
+	buf_addstr(out, "\",path=\"");
+	expo_label_value(out, m->path.s, m->path.len);
+	buf_addstr(out, "\"} ");
+	buf_add_u64(out, v);
+	buf_addch(out, '\n');
+}
+
 static void render_mappings(struct render *r)
 {
 	const struct snapshot *s = r->s;
@@ -806,15 +824,13 @@ static void render_mappings(struct render *r)
 	if (!s->have_mappings || s->nmappings == 0)
 		return;
 	family(r->out, r->f, "procmem_mapping_pss_bytes", GAUGE,
-	       "Proportional set size of a mapped file summed over every process, for the files with most (--mapping-top): Pss of the file's mappings in /proc/PID/smaps.");
+	       "Proportional set size of a mapped file summed over every process, for the files with most (--mapping-top): Pss of the file's mappings in /proc/PID/smaps. A file is its device and inode; path is one name it was seen with.");
 	for (i = 0; i < s->nmappings; i++)
-		sample_label(r->out, "procmem_mapping_pss_bytes", GAUGE, "path", s->mappings[i].path.s,
-			     s->mappings[i].path.len, s->mappings[i].pss);
+		sample_mapping(r->out, "procmem_mapping_pss_bytes", &s->mappings[i], s->mappings[i].pss);
 	family(r->out, r->f, "procmem_mapping_resident_bytes", GAUGE,
 	       "Resident memory of a mapped file summed over every process mapping it (a shared page counts once per process), for the same files as procmem_mapping_pss_bytes.");
 	for (i = 0; i < s->nmappings; i++)
-		sample_label(r->out, "procmem_mapping_resident_bytes", GAUGE, "path", s->mappings[i].path.s,
-			     s->mappings[i].path.len, s->mappings[i].rss);
+		sample_mapping(r->out, "procmem_mapping_resident_bytes", &s->mappings[i], s->mappings[i].rss);
 }
 
 /* ---- the exporter itself ------------------------------------------------------------------- */
@@ -842,8 +858,19 @@ static void render_self(struct render *r)
 	family(out, r->f, "procmem_kernel_threads", GAUGE,
 	       "Kernel threads seen in the last cycle (Kthread: 1 in status): they have no memory of their own and get no series.");
 	sample_u64(out, "procmem_kernel_threads", GAUGE, s->kernel_threads);
+	if (s->mode == SMAPS_FULL) {
+		family(out, r->f, "procmem_smaps_full_reads", GAUGE,
+		       "Processes whose full /proc/PID/smaps was read in the last cycle (new, memory moved, or figures too old).");
+		sample_u64(out, "procmem_smaps_full_reads", GAUGE, s->smaps_full_reads);
+		family(out, r->f, "procmem_smaps_carried_processes", GAUGE,
+		       "Processes whose quadrants and mapped files in the last cycle are carried from an earlier full smaps read.");
+		sample_u64(out, "procmem_smaps_carried_processes", GAUGE, s->smaps_carried);
+		family(out, r->f, "procmem_smaps_carried_max_age_seconds", GAUGE,
+		       "Age of the oldest carried quadrants in the last cycle (0 when none are carried).");
+		sample_fixed(out, "procmem_smaps_carried_max_age_seconds", s->smaps_carried_max_age_ns, 9);
+	}
 	family(out, r->f, "procmem_collect_errors", COUNTER,
-	       "Processes not read in full, by reason: vanished (exited mid-read), permission (EACCES; status figures kept), parse (unexpected text), skipped_large (RSS over --smaps-max-rss), skipped_budget (--smaps-budget spent).");
+	       "Processes not read in full, by reason: vanished (exited mid-read), permission (EACCES; status figures kept), parse (unexpected text), skipped_large (RSS over --smaps-max-rss and not read yet: status figures only), skipped_budget (a full smaps read was due but --smaps-budget was spent: last quadrants kept).");
 	for (e = 0; e < COLLECT_ERR_COUNT; e++) {
 		const char *reason = collect_error_reason((enum collect_error)e);
 		sample_label(out, "procmem_collect_errors", COUNTER, "reason", reason, strlen(reason),

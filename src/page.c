@@ -348,7 +348,7 @@ static void html_processes(const struct snapshot *s, struct buf *out)
 	buf_addstr(out, "</tbody>\n</table>\n");
 	if (missing)
 		buf_addstr(out, "<p class=\"dim\">&ndash;: this process's smaps was not read (permission, or "
-				"skipped for its size or the cycle's time budget); it ranks by its RSS.</p>\n");
+				"over --smaps-max-rss and not read yet); it ranks by its RSS.</p>\n");
 }
 
 /* `sep` between the two facts: "; " in a paragraph, a line break in a terminal's 80 columns */
@@ -514,8 +514,8 @@ static void text_processes(const struct snapshot *s, struct buf *out)
 	else
 		text_table(out, &cells, (const struct cell(*)[NCOLS])c, n + 1, skip);
 	if (missing)
-		buf_addstr(out, "-: this process's smaps was not read (permission, or skipped for its size or "
-				"the cycle's time budget); it ranks by its RSS.\n");
+		buf_addstr(out, "-: this process's smaps was not read (permission, or over --smaps-max-rss and "
+				"not read yet); it ranks by its RSS.\n");
 	buf_done(&cells);
 }
 

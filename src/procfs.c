@@ -646,7 +646,7 @@ static int smaps_keep_path(struct smaps_parser *p, const char *path, size_t len,
 /* "start-end perms offset dev inode   path"; `cut`: the line went on past eol. */
 static int smaps_header(struct smaps_parser *p, const char *s, const char *eol, bool cut)
 {
-	uint64_t start, endaddr, inode;
+	uint64_t start, endaddr, major, minor, inode;
 	const char *perms;
 	bool shared;
 	int r;
@@ -667,11 +667,17 @@ static int smaps_header(struct smaps_parser *p, const char *s, const char *eol, 
 	s = perms + 5;
 	if ((r = skip_hex_in_line(&s, eol)) < 0) /* the offset: checked, not needed */
 		return r;
-	/* dev is "major:minor" in hex */
+	/* dev is "major:minor" in hex (the kernel's "%02x:%02x" of MAJOR() and MINOR()) */
 	if (s >= eol || *s++ != ' ')
 		return -EBADMSG;
-	while (s < eol && *s != ' ')
-		s++;
+	if ((r = parse_hex_in_line(&s, eol, &major)) < 0)
+		return r;
+	if (s >= eol || *s++ != ':')
+		return -EBADMSG;
+	if ((r = parse_hex_in_line(&s, eol, &minor)) < 0)
+		return r;
+	if (major > UINT32_MAX || minor > UINT32_MAX)
+		return -ERANGE;
 	if (s >= eol || *s++ != ' ')
 		return -EBADMSG;
 	if ((r = parse_u64(&s, eol, &inode)) < 0)
@@ -685,6 +691,8 @@ static int smaps_header(struct smaps_parser *p, const char *s, const char *eol, 
 	p->in_mapping = true;
 	p->cur = (struct smaps_mapping){
 		.quadrant = smaps_classify_mapping(shared, inode, s, (size_t)(eol - s)),
+		.dev = major << 32 | minor,
+		.inode = inode,
 	};
 	p->cur_shared_dirty = p->cur_private_dirty = 0;
 	if (p->cur.quadrant == QUADRANT_PRIVATE_FILE || p->cur.quadrant == QUADRANT_SHARED_FILE)

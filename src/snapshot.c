@@ -1,9 +1,8 @@
 /* snapshot.c — a cycle's figures and the aggregation over them; see snapshot.h.
  *
  * Aggregation sorts rather than hashes: users and units come out sorted for the renderer
- * anyway, and sorting a few thousand pointers costs well under a millisecond. Top mapped files
- * need a hash (tens of thousands of mappings, a few thousand distinct paths): uthash, with the
- * entries in an arena so that a cycle's accumulation does not malloc per path.
+ * anyway, and sorting a few thousand pointers costs well under a millisecond. (Top mapped files
+ * are in mapfiles.c.)
  */
 #include "snapshot.h"
 
@@ -11,11 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-/* uthash must not exit() when memory runs out: a failed add leaves the item out of the table
- * and sets the calling function's local `oom`. */
-#define HASH_NONFATAL_OOM 1
-#define uthash_nonfatal_oom(obj) (oom = true)
-#include <uthash.h>
+
+#include "utf8.h"
 
 const char *smaps_mode_name(enum smaps_mode m)
 {
@@ -419,13 +415,34 @@ static void select_exported(struct snapshot *s, const struct select_opts *sel,
 	s->processes_exported = n;
 }
 
+/* A group key as it will be rendered (utf8.h): two users or units whose names render alike are
+ * one group, not two series with one label. */
+static int label_form(struct snapshot *s, struct str *k)
+{
+	char *p;
+
+	if (utf8_label_clean(k->s, k->len))
+		return 0;
+	p = arena_alloc(&s->arena, 3 * k->len + 1);
+	if (!p)
+		return -ENOMEM;
+	k->len = utf8_label_repair(k->s, k->len, p);
+	p[k->len] = '\0';
+	k->s = p;
+	return 0;
+}
+
 int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
 {
 	struct proc_sample **order;
 	struct keyed *scratch;
+	size_t i;
 	int r;
 
 	assert(s && sel);
+	for (i = 0; i < s->nprocs; i++)
+		if (label_form(s, &s->procs[i].user) < 0 || label_form(s, &s->procs[i].unit) < 0)
+			return -ENOMEM; /* cgroup labels need not: theirs is an injective encoding */
 	if (arena_failed(&s->arena))
 		return -ENOMEM;
 	if (s->nprocs > 1)
@@ -458,127 +475,5 @@ int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
 out:
 	free(scratch);
 	free(order);
-	return r;
-}
-
-/* ---- top mapped files ------------------------------------------------------------------- */
-
-struct mapping_entry {
-	UT_hash_handle hh;
-	uint64_t pss, rss;
-	size_t len;
-	char path[];
-};
-
-struct mapping_acc {
-	struct mapping_entry *table;
-	struct mapping_entry *last; /* the entry added to last: a file's mappings come in a row */
-	struct arena arena;
-	size_t count;
-};
-
-struct mapping_acc *mapping_acc_new(void)
-{
-	struct mapping_acc *a = calloc(1, sizeof(*a));
-
-	if (a)
-		arena_init(&a->arena, 0);
-	return a;
-}
-
-void mapping_acc_reset(struct mapping_acc *a)
-{
-	assert(a);
-	/* the entries live in the arena: dropping the table's own bucket memory is enough */
-	HASH_CLEAR(hh, a->table);
-	arena_reset(&a->arena);
-	a->count = 0;
-	a->last = NULL;
-}
-
-void mapping_acc_free(struct mapping_acc *a)
-{
-	if (!a)
-		return;
-	HASH_CLEAR(hh, a->table);
-	arena_done(&a->arena);
-	free(a);
-}
-
-size_t mapping_acc_count(const struct mapping_acc *a)
-{
-	return a->count;
-}
-
-int mapping_acc_add(struct mapping_acc *a, const char *path, size_t len, uint64_t pss, uint64_t rss)
-{
-	struct mapping_entry *e;
-	bool oom = false;
-
-	assert(a && (path || len == 0));
-	/* a library is mapped as four or five mappings in a row: skip hashing its path again */
-	e = a->last;
-	if (!e || e->len != len || memcmp(e->path, path, len) != 0)
-		HASH_FIND(hh, a->table, path, len, e);
-	if (!e) {
-		e = arena_alloc(&a->arena, sizeof(*e) + len + 1);
-		if (!e)
-			return -ENOMEM;
-		memset(e, 0, sizeof(*e));
-		memcpy(e->path, path, len);
-		e->path[len] = '\0';
-		e->len = len;
-		HASH_ADD_KEYPTR(hh, a->table, e->path, len, e);
-		if (oom)
-			return -ENOMEM; /* the entry stays in the arena, unreachable until reset */
-		a->count++;
-	}
-	sat_add(&e->pss, pss);
-	sat_add(&e->rss, rss);
-	a->last = e;
-	return 0;
-}
-
-static int cmp_entry_pss(const void *x, const void *y)
-{
-	const struct mapping_entry *const *a = x, *const *b = y;
-	struct str sa = { (*a)->path, (*a)->len }, sb = { (*b)->path, (*b)->len };
-
-	if ((*a)->pss != (*b)->pss)
-		return (*a)->pss > (*b)->pss ? -1 : 1;
-	return str_cmp(&sa, &sb);
-}
-
-int mapping_acc_top(const struct mapping_acc *a, size_t n, struct snapshot *s)
-{
-	const struct mapping_entry **all, *e, *tmp;
-	size_t i = 0;
-	int r = 0;
-
-	assert(a && s);
-	s->have_mappings = true;
-	if (n > a->count)
-		n = a->count;
-	if (n == 0)
-		return 0;
-	all = malloc(a->count * sizeof(*all));
-	s->mappings = calloc(n, sizeof(*s->mappings));
-	if (!all || !s->mappings) {
-		r = -ENOMEM;
-		goto out;
-	}
-	HASH_ITER(hh, a->table, e, tmp)
-		all[i++] = e;
-	qsort(all, a->count, sizeof(*all), cmp_entry_pss);
-	for (i = 0; i < n; i++) {
-		r = snapshot_str(s, all[i]->path, all[i]->len, &s->mappings[i].path);
-		if (r < 0)
-			goto out;
-		s->mappings[i].pss = all[i]->pss;
-		s->mappings[i].rss = all[i]->rss;
-	}
-	s->nmappings = n;
-out:
-	free(all);
 	return r;
 }

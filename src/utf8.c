@@ -1,6 +1,8 @@
 /* utf8.c — see utf8.h. */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t utf8_seq(const unsigned char *p, const unsigned char *end, bool *ok)
 {
 	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
@@ -32,4 +34,46 @@ size_t utf8_seq(const unsigned char *p, const unsigned char *end, bool *ok)
 	}
 	*ok = true;
 	return need + 1;
+}
+
+bool utf8_label_clean(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		bool ok = true;
+
+		if (*p >= 0x80)
+			p += utf8_seq(p, end, &ok);
+		else if (*p++ == '\0')
+			ok = false;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+size_t utf8_label_repair(const char *s, size_t len, char *dst)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *d = dst;
+
+	while (p < end) {
+		bool ok = true;
+		size_t n = 1;
+
+		if (*p >= 0x80)
+			n = utf8_seq(p, end, &ok);
+		else if (*p == '\0')
+			ok = false;
+		if (ok) {
+			memcpy(d, p, n);
+			d += n;
+		} else {
+			memcpy(d, UTF8_REPLACEMENT, 3);
+			d += 3;
+		}
+		p += n;
+	}
+	return (size_t)(d - dst);
 }

@@ -25,6 +25,9 @@
 #include <cmocka.h>
 
 #include "expo.h"
+#include "mapfiles.h"
+
+#define LIBC_DEV (254ull << 32 | 0) /* 254:0, as the smaps header "fe:00" */
 #include "snapshot.h"
 
 #define FFFD "\xEF\xBF\xBD"
@@ -1042,7 +1045,7 @@ static struct snapshot *full_snapshot(enum smaps_mode mode)
 	struct snapshot *s = snapshot_new(mode);
 	struct select_opts sel = { .top = 3 };
 	struct proc_sample *p;
-	struct mapping_acc *acc;
+	struct mapfiles *acc;
 
 	assert_non_null(s);
 	s->btime = BTIME;
@@ -1105,14 +1108,23 @@ static struct snapshot *full_snapshot(enum smaps_mode mode)
 	p->start_ticks = 0; /* a whole second: written without a '.' */
 
 	if (mode == SMAPS_FULL) {
-		acc = mapping_acc_new();
+		struct mapfile_set a = { 0 }, b = { 0 };
+
+		acc = mapfiles_new(1 << 20);
 		assert_non_null(acc);
-		assert_int_equal(mapping_acc_add(acc, "/usr/lib/libc.so.6", 18, 1000 * 1024, 3000 * 1024), 0);
-		assert_int_equal(mapping_acc_add(acc, "/usr/bin/bash", 13, 600 * 1024, 1200 * 1024), 0);
-		assert_int_equal(mapping_acc_add(acc, "/tmp/odd\"name\\012", 17, 700 * 1024, 700 * 1024), 0);
-		assert_int_equal(mapping_acc_add(acc, "/usr/lib/libc.so.6", 18, 24, 4096), 0);
-		assert_int_equal(mapping_acc_top(acc, 2, s), 0);
-		mapping_acc_free(acc);
+		mapfiles_set_begin(acc);
+		assert_int_equal(mapfiles_add(acc, &a, LIBC_DEV, 332835, "/usr/lib/libc.so.6", 18, 1000 * 1024, 3000 * 1024), 0);
+		assert_int_equal(mapfiles_add(acc, &a, LIBC_DEV, 247101, "/usr/bin/bash", 13, 600 * 1024, 1200 * 1024), 0);
+		assert_int_equal(mapfiles_add(acc, &a, 0, 77, "/tmp/odd\"name\\012", 17, 700 * 1024, 700 * 1024), 0);
+		mapfiles_set_begin(acc);
+		assert_int_equal(mapfiles_add(acc, &b, LIBC_DEV, 332835, "/usr/lib/libc.so.6", 18, 4096, 4096), 0);
+		mapfiles_sum_reset(acc);
+		mapfiles_sum_add(acc, &a);
+		mapfiles_sum_add(acc, &b);
+		assert_int_equal(mapfiles_top(acc, 2, s), 0);
+		mapfiles_set_drop(acc, &a);
+		mapfiles_set_drop(acc, &b);
+		mapfiles_free(acc);
 	}
 
 	s->cycles_total = 42;
@@ -1272,9 +1284,11 @@ static void test_full_mode_text_values(void **state)
 	expect_series_u64(e, "procmem_unit_pss_bytes{unit=\"\"}", 5000 * 1024);
 
 	/* top mapped files: the two with most PSS, in full mode */
-	expect_series_u64(e, "procmem_mapping_pss_bytes{path=\"/usr/lib/libc.so.6\"}", 1000 * 1024 + 24);
-	expect_series_u64(e, "procmem_mapping_resident_bytes{path=\"/usr/lib/libc.so.6\"}", 3000 * 1024 + 4096);
-	expect_series_u64(e, "procmem_mapping_pss_bytes{path=\"/tmp/odd\\\"name\\\\012\"}", 700 * 1024);
+	expect_series_u64(e, "procmem_mapping_pss_bytes{device=\"254:0\",inode=\"332835\",path=\"/usr/lib/libc.so.6\"}",
+			  1000 * 1024 + 4096);
+	expect_series_u64(e, "procmem_mapping_resident_bytes{device=\"254:0\",inode=\"332835\",path=\"/usr/lib/libc.so.6\"}",
+			  3000 * 1024 + 4096);
+	expect_series_u64(e, "procmem_mapping_pss_bytes{device=\"0:0\",inode=\"77\",path=\"/tmp/odd\\\"name\\\\012\"}", 700 * 1024);
 	assert_int_equal(count_series(e, "procmem_mapping_pss_bytes", NULL), 2);
 
 	/* the exporter itself */

@@ -599,7 +599,8 @@ def overview():
         targets((f"procmem_mapping_pss_bytes{{{S}}}", ""),
                 (f"procmem_mapping_resident_bytes{{{S}}}", ""),
                 instant=True, fmt="table"),
-        {"path": "File", "Value #A": "PSS", "Value #B": "Resident"}, sort_by="PSS"), 12, 10)
+        {"path": "File", "device": "Device", "inode": "Inode", "Value #A": "PSS",
+         "Value #B": "Resident"}, sort_by="PSS"), 12, 10)
 
     L.row("Exporter health")
     L.add(timeseries(
@@ -615,18 +616,20 @@ def overview():
         "procmem_collect_errors_total by reason, per collection cycle. vanished: the process "
         "exited while being read (normal). permission: EACCES on smaps (its status figures are "
         "kept; the daemon needs root or CAP_SYS_PTRACE). parse: /proc text we could not parse "
-        "(a bug: report it). skipped_large: RSS over --smaps-max-rss, smaps not read on purpose "
-        "(reading it stalls a huge process). skipped_budget: the cycle's --smaps-budget ran out.",
+        "(a bug: report it). skipped_large: RSS over --smaps-max-rss and not read yet (such "
+        "processes are read on a slower cadence, --smaps-large-share; reading stalls a huge "
+        "process). skipped_budget: the cycle's --smaps-budget ran out before a due full smaps "
+        "read (the process keeps its last quadrants; its PSS is read regardless).",
         targets((f"rate(procmem_collect_errors_total{{{S}}}[$__rate_interval]) "
                  f"/ ignoring (reason) group_left "
                  f"rate(procmem_collect_cycles_total{{{S}}}[$__rate_interval])", "{{reason}}")),
         unit="none"), 8, 8)
     L.add(stat(
         "Skipped processes in the time range",
-        "Processes whose smaps was not read in the time range, on purpose: over --smaps-max-rss "
-        "(skipped_large) or past the cycle's --smaps-budget (skipped_budget). They have status "
-        "figures (RSS, shared, data, swap) but no PSS, USS or quadrants in those cycles, and the "
-        "machine's PSS total misses them.",
+        "Processes not read in full in the time range, on purpose: over --smaps-max-rss and "
+        "not read yet (skipped_large: status figures only, and the machine's PSS total misses "
+        "them) or a full smaps read put off past the cycle's --smaps-budget (skipped_budget: "
+        "last quadrants kept, PSS read as always).",
         targets((f'sum(increase(procmem_collect_errors_total{{{S}, '
                  f'reason=~"skipped_large|skipped_budget"}}[$__range]))', "skipped")),
         unit="none", decimals=0,

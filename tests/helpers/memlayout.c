@@ -38,8 +38,14 @@
  *                                the main thread (the thread-group leader) with the exit system
  *                                call: the process lives on in that thread with all its memory,
  *                                while /proc/PID shows the leader as a zombie
+ *     --grow-on-input MIB        after "ready": for every byte read from standard input, map
+ *                                MIB MiB more of MAP_PRIVATE|MAP_ANONYMOUS memory, write every
+ *                                page, write "grown\n" and stop itself (SIGSTOP): a process whose
+ *                                memory moves exactly when the test says, and stands still
+ *                                (stopped) between
  *
- * Options may repeat and are carried out in order. When the layout is built the helper writes
+ * Options may repeat and are carried out in order (--grow-on-input acts after "ready"). When the
+ * layout is built the helper writes
  * (after --fork, once the child's is built too, "child PID\n" and then) "ready\n" to standard output and waits in pause() until it is killed; the test then stops it
  * (SIGSTOP) and compares what the exporter says with what the kernel says.
  *
@@ -252,6 +258,7 @@ int main(int argc, char **argv)
 	} shared[16]; /* the --shared-anon regions, for a --fork child to touch */
 	size_t nshared = 0;
 	size_t vm_clones = 0;
+	size_t grow = 0;
 
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
@@ -383,6 +390,8 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(opt, "--clone-vm") == 0) {
 			vm_clones = parse_count(arg, &end);
+		} else if (strcmp(opt, "--grow-on-input") == 0) {
+			grow = parse_mib(arg, &end);
 		} else if (strcmp(opt, "--comm") == 0) {
 			if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0)
 				die("prctl", "PR_SET_NAME");
@@ -418,6 +427,19 @@ int main(int argc, char **argv)
 		syscall(SYS_exit, 0); /* this thread only, unlike exit() */
 	}
 	ready();
+	while (grow) {
+		char c;
+		ssize_t n = read(0, &c, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		write_pages(map_anon(grow, MAP_PRIVATE, "--grow-on-input"), grow);
+		if (printf("grown\n") < 0 || fflush(stdout) != 0)
+			die("write", "stdout");
+		raise(SIGSTOP);
+	}
 	for (;;)
 		pause();
 }

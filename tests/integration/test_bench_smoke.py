@@ -113,6 +113,24 @@ if have_pe:
          "process-exporter's CPU and memory were read")
 else:
     t.ok("process_exporter" not in pt, "without process-exporter its part is left out")
+st = res.get("steady")
+t.ok(st is not None and [r["pct"] for r in st["pcts"]] == [0, 100], "the steady-state scenario ran at 0% and 100%")
+if st:
+    for r in st["pcts"]:
+        t.ok(r["floor_rollup_cpu_ms"] > 0 and r["defaults"]["cycle_cpu_ms"] > 0,
+             f"steady {r['pct']}%: floor and the daemon's cycle were measured")
+        t.ok(all("procmem_smaps_full_reads" in c for c in r["defaults"]["per_cycle"]),
+             f"steady {r['pct']}%: the daemon's full-read counts were read")
+    t.ok(st["rollup"]["cycle_cpu_ms"] > 0 and st["full_every_cycle"]["cycle_cpu_ms"] > 0,
+         "steady: the rollup and full-every-cycle daemons were measured")
+sl = res.get("stall")
+if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+    readers = [r["reader"] for r in sl["runs"]] if sl else []
+    want = ["unwatched", "procmem_exporter defaults", "procmem_exporter rollup",
+            "procmem_exporter full every cycle"] + (["process-exporter -gather-smaps"] if have_pe else [])
+    t.eq(readers, want, "the stall was measured under every reader")
+    t.ok(sl and all(r["iterations"] > 0 and 0 < r["p50_us"] <= r["p99_us"] <= r["p999_us"]
+                    for r in sl["runs"]), "stall: iterations and ordered percentiles")
 t.ok(len(res["targets"]) >= 1, "the targets are reported")
 
 csvs = glob.glob(os.path.join(out, "bench-*.csv"))

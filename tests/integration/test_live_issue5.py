@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Live checks of what spans processes (issue 5): a file mapped by two stopped processes shows
-under its path with its PSS split between them; --smaps-max-rss keeps a large process's status
-figures and drops its smaps figures, counted as skipped_large; totals and aggregates cover
+under its path with its PSS split between them; --smaps-max-rss with --smaps-large-share 0
+keeps a large process's status figures and drops its smaps figures, counted as skipped_large;
+with the default share it reads it on its slower cadence and keeps its figures in between;
+totals and aggregates cover
 every process read whatever --top exports, and --top N exports exactly N, the N with most PSS.
 
 Every property is checked within one exposition (one cycle): totals of two cycles differ on a
@@ -59,7 +61,7 @@ t.ok(all(k[n]["status"]["VmRSS"] < BOUND for n in helpers if n != "big"),
 
 with Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
             "--include", h.include_regex(), "--mapping-top", "100000",
-            "--smaps-max-rss", str(BOUND)) as d:
+            "--smaps-max-rss", str(BOUND), "--smaps-large-share", "0") as d:
     text = d.wait_cycles(2)
 s = parse(text)
 mapped_pss = sum(m["fields"]["Pss"] for n in ("share1", "share2") for m in maps_of(n, path))
@@ -102,6 +104,34 @@ t.eq(sorted({n for n, l, _ in s if l.get("pid") == pid["big"] and
 for n in ("share1", "share2", "small", "oddpath"):
     t.eq(per_pid(s, "procmem_process_pss_bytes").get(pid[n]), k[n]["rollup"]["Pss"],
          f"{n}: under the bound, its pss is exported")
+
+# With the default --smaps-large-share (1% of a core) the big helper is read on its own cadence:
+# its estimated cost (10 ms per GiB: well under a millisecond here) is covered by the credit
+# the second cycle has (1% of the 1 s interval, 10 ms), never by the first's (it starts empty).
+# From then on its PSS and quadrants are there every cycle, read or carried, and equal the
+# kernel's for the stopped helper. The daemon reads a proc directory of links to the helpers
+# alone: on a busy machine other processes over the bound would share the credit.
+proc = os.path.join(tempdir(), "proc")
+os.mkdir(proc)
+os.symlink("/proc/stat", os.path.join(proc, "stat"))
+for p in helpers.values():
+    os.symlink(f"/proc/{p.pid}", os.path.join(proc, str(p.pid)))
+with Daemon("--procfs", proc, "--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
+            "--smaps-max-rss", str(BOUND)) as d:
+    first = parse(d.wait_cycles(1))
+    texts = [d.wait_cycles(n) for n in (3, 4)]
+t.eq(per_pid(first, "procmem_process_pss_bytes").get(pid["big"]), None,
+     "default share: no pss for big in the first cycle (the credit starts empty)")
+for text in texts:
+    s = parse(text)
+    n = sample_value(s, "procmem_collect_cycles_total")
+    t.eq(sample_value(s, "procmem_collect_errors_total", reason="skipped_large"), 1,
+         f"default share, cycle {n}: skipped_large counted once, in the first cycle only")
+    t.eq(per_pid(s, "procmem_process_pss_bytes").get(pid["big"]), k["big"]["rollup"]["Pss"],
+         f"default share, cycle {n}: big has its rollup Pss")
+    quad_rss = sum(int(v) for nm, l, v in s
+                   if nm == "procmem_process_quadrant_resident_bytes" and l.get("pid") == pid["big"])
+    t.eq(quad_rss, k["big"]["rollup"]["Rss"], f"default share, cycle {n}: big's quadrants sum to its Rss")
 
 # ---- --top 0: totals equal the sums of the per-process series, in one cycle ------------------------
 
