@@ -254,7 +254,7 @@ static void reused_pid_is_read_afresh(void **state)
 	collector_free(r.c);
 }
 
-/* Rollup mode carries nothing; full mode over a process gone drops it. */
+/* Rollup mode carries nothing: back in full mode, the process is read afresh. */
 static void rollup_mode_and_mode_changes(void **state)
 {
 	struct tree *t = *state;

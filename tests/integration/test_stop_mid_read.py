@@ -39,7 +39,9 @@ for path in smaps_of:
         size[path] = len(f.read())
     t.ok(size[path] > 200 * 65536, f"{path}: {size[path]} bytes, hundreds of 64 KiB reads")
 
+# --smaps-max-age 1s: stopped helpers would otherwise be read in full once and then carried
 d = Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--smaps-max-rss", "0",
+           "--smaps-max-age", "1s",
            "--top", "0")
 
 
