@@ -500,7 +500,7 @@ def run_daemon(workdir, full_wall_ms, cycles, wrk_seconds, curl_n):
     interval = max(0.2, round(2.5 * full_wall_ms / 1e3, 1))
     res = {"interval_s": interval}
     d = Daemon(workdir, "daemon-top0", "--interval", f"{int(interval * 1000)}ms", "--smaps", "full",
-               "--top", "0", "--smaps-budget", "0")
+               "--top", "0", "--detail-top", "0", "--smaps-budget", "0")
     try:
         body = d.wait_cycles(cycles, interval)
         res.update(memory(d.p.pid, "top0"))

@@ -37,6 +37,9 @@ struct config {
 	regex_t include_re, exclude_re;
 	bool have_include_re, have_exclude_re;
 	unsigned top;
+	unsigned detail_top;	  /* of the --top processes, how many get every family */
+	uint64_t top_min_age_ns;  /* --top chooses among processes at least this old */
+	unsigned top_margin_pct;  /* hysteresis of the --top and --detail-top cuts */
 	uint64_t min_rss;
 	unsigned mapping_top;
 	unsigned cgroup_top;

@@ -11,7 +11,6 @@
 #ifndef PROCMEM_SNAPSHOT_H
 #define PROCMEM_SNAPSHOT_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 #include "arena.h"
 #include "cgroup.h"
 #include "procfs.h"
+#include "select.h"
 
 enum smaps_mode {
 	SMAPS_OFF,    /* status only */
@@ -58,6 +58,7 @@ enum {
 	/* `rollup` is carried from an earlier cycle (a process over --smaps-max-rss, read on its
 	 * slower cadence); SAMPLE_ROLLUP is set */
 	SAMPLE_ROLLUP_CARRIED = 1u << 5,
+	SAMPLE_DETAIL = 1u << 6, /* and every per-process family (select.h); implies EXPORTED */
 };
 
 /* Where a process is, from /proc/PID/cgroup (see cgroup.h). */
@@ -141,7 +142,7 @@ struct snapshot {
 	size_t nmappings;
 	bool have_mappings;
 
-	uint64_t processes_exported;
+	uint64_t processes_exported, processes_detailed; /* chosen by select.h */
 	uint64_t kernel_threads;
 
 	/* full smaps this cycle (full mode): processes read afresh, processes whose quadrants were
@@ -157,16 +158,6 @@ struct snapshot {
 	struct self_sample self;
 };
 
-/* Which processes get per-process series, and how many cgroups, containers and pods get series
- * of their own; totals and the other aggregates ignore it. */
-struct select_opts {
-	const regex_t *include; /* NULL: every comm */
-	const regex_t *exclude; /* NULL: none */
-	uint64_t min_rss;	/* bytes; 0: no minimum */
-	unsigned top;		/* 0: all that pass the filters */
-	unsigned cgroup_top;	/* of each kind, those with most PSS (else RSS); 0: all */
-};
-
 struct snapshot *snapshot_new(enum smaps_mode mode);
 void snapshot_free(struct snapshot *s); /* accepts NULL */
 
@@ -180,7 +171,7 @@ int snapshot_str(struct snapshot *s, const char *src, size_t len, struct str *re
  * it keeps into the arena. Returns -ENOMEM. */
 int snapshot_set_cgroup(struct snapshot *s, struct proc_sample *p, const struct cgroup_info *info);
 
-/* Sorts, totals, aggregates, selects. -ENOMEM on allocation failure. */
+/* Sorts, totals, aggregates, selects (select_processes()). -ENOMEM on allocation failure. */
 int snapshot_finish(struct snapshot *s, const struct select_opts *sel);
 
 /* The first n processes in --top's order (proc_sample_rank(), most first; equal ranks by pid),

@@ -84,6 +84,7 @@ struct collector {
 	struct large_credit credit;
 	uint64_t errors[COLLECT_ERR_COUNT];
 	uint64_t cycles;
+	struct select_memory chosen; /* the last cycle's choice of processes (select.h) */
 	uint64_t btime, hz;
 	uint64_t self_start_cs;
 	bool have_btime;
@@ -221,6 +222,7 @@ void collector_free(struct collector *c)
 	free(c->large);
 	free(c->gone);
 	mm_share_free(c->mms);
+	select_memory_done(&c->chosen);
 	free(c);
 }
 
@@ -1071,6 +1073,7 @@ int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	struct cycle cy = { .o = o, .now = now ? now : t0, .last_tick = t0 };
 	struct snapshot *s;
+	struct select_opts sel = o->select;
 	size_t i, cursor = 0;
 	int r;
 
@@ -1114,9 +1117,14 @@ int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64
 	finish_states(c, s, cursor);
 	if (o->smaps == SMAPS_FULL)
 		carried_figures(c, s, cy.now);
-	r = snapshot_finish(s, &o->select);
+	sel.prev = &c->chosen;
+	sel.now_ns = now_ns(CLOCK_REALTIME);
+	r = snapshot_finish(s, &sel);
 	if (r < 0)
 		goto fail2;
+	/* on -ENOMEM the memory is emptied: the next cycle chooses without incumbents, which is
+	 * all that is lost */
+	(void)select_memory_save(&c->chosen, s);
 	collect_self(c, &s->self);
 	users_cache_sweep(c->users);
 	c->cycles++;

@@ -57,6 +57,9 @@ static const struct opt opts[] = {
 	{ "include", KIND_REGEX, OFF(include), false, 0, 0 },
 	{ "exclude", KIND_REGEX, OFF(exclude), false, 0, 0 },
 	{ "top", KIND_UINT, OFF(top), false, 0, 1000000 },
+	{ "detail-top", KIND_UINT, OFF(detail_top), false, 0, 1000000 },
+	{ "top-min-age", KIND_DURATION, OFF(top_min_age_ns), false, 0, 86400000000000u },
+	{ "top-margin", KIND_UINT, OFF(top_margin_pct), false, 0, 1000 },
 	{ "min-rss", KIND_SIZE, OFF(min_rss), false, 0, UINT64_MAX },
 	{ "mapping-top", KIND_UINT, OFF(mapping_top), false, 0, 100000 },
 	{ "cgroup-top", KIND_UINT, OFF(cgroup_top), false, 0, 1000000 },
@@ -864,6 +867,9 @@ static void defaults(struct config *c)
 		.smaps_max_age_ns = 1800000000000u,
 		.smaps_large_share_ppm = 10000,
 		.top = 100,
+		.detail_top = 10,
+		.top_min_age_ns = 30000000000u,
+		.top_margin_pct = 20,
 		.mapping_top = 20,
 		.cgroup_top = 20,
 		.gzip_level = 2,
@@ -1123,7 +1129,18 @@ void config_usage(FILE *f, const char *argv0)
 "  --top N                    per-process series only for the N processes with most PSS\n"
 "                             (RSS where PSS is not read) after the filters above (default\n"
 "                             100; 0: all). Totals and aggregates always cover every process\n"
-"                             read\n"
+"                             read. They get the summary: PSS, USS, resident, shared, swap,\n"
+"                             start time and procmem_process_info\n"
+"  --detail-top N             of those, the N with most PSS get every per-process family:\n"
+"                             quadrants, PSS by kind, virtual, data, code, swap PSS\n"
+"                             (default 10; 0: all of them)\n"
+"  --top-min-age DURATION     --top chooses among processes at least this old, so that\n"
+"                             short-lived ones start no series (default 30s; 0: any age;\n"
+"                             not applied with --top 0)\n"
+"  --top-margin PERCENT       a process chosen last cycle keeps its place (in --top and in\n"
+"                             --detail-top) until another has PERCENT more PSS, so that\n"
+"                             processes of like size do not swap places every cycle\n"
+"                             (default 20; 0: the exact top N every cycle)\n"
 "  --mapping-top N            export the N mapped files with most PSS (default 20; 0: none;\n"
 "                             needs --smaps full)\n"
 "  --cgroup-top N             series of their own for the N cgroups, the N containers and\n"

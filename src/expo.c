@@ -292,47 +292,50 @@ static bool get_locked_pss(const struct proc_sample *p, uint64_t *v)
 	return rollup_has(p, ROLLUP_LOCKED);
 }
 
+/* detail: only for the processes of the detail tier (SAMPLE_DETAIL, select.h); the others are
+ * the summary an overview needs */
 static const struct proc_family {
 	const char *name;
 	const char *help;
 	bool (*get)(const struct proc_sample *p, uint64_t *v);
+	bool detail;
 } proc_families[] = {
 	{ "procmem_process_virtual_bytes",
 	  "Virtual memory size: VmSize in /proc/PID/status (top VIRT). Address space reserved, resident or not.",
-	  get_virtual },
+	  get_virtual, true },
 	{ "procmem_process_resident_bytes",
 	  "Resident set size: VmRSS in /proc/PID/status, the sum of RssAnon, RssFile and RssShmem (top RES). Counts shared pages in full in every process that maps them.",
-	  get_resident },
+	  get_resident, false },
 	{ "procmem_process_shared_bytes",
 	  "Resident memory that can be shared: RssFile + RssShmem in /proc/PID/status (top SHR). File-backed pages, plus shared anonymous pages (tmpfs-backed).",
-	  get_shared },
+	  get_shared, false },
 	{ "procmem_process_data_bytes",
 	  "Private writable address space other than stacks, resident or not: VmData in /proc/PID/status (heap, private anonymous mappings, written-to private file mappings such as libraries' data). top's DATA adds VmStk.",
-	  get_data },
+	  get_data, true },
 	{ "procmem_process_code_bytes",
 	  "Size of the executable's text: VmExe in /proc/PID/status (top CODE).",
-	  get_code },
+	  get_code, true },
 	{ "procmem_process_swap_bytes",
 	  "Anonymous memory swapped out: VmSwap in /proc/PID/status (top SWAP).",
-	  get_swap },
+	  get_swap, false },
 	{ "procmem_process_pss_bytes",
 	  "Proportional set size: Pss in /proc/PID/smaps_rollup. Each resident page counted divided by the number of processes mapping it; sums to the memory really used.",
-	  get_pss },
+	  get_pss, false },
 	{ "procmem_process_uss_bytes",
 	  "Unique set size: Private_Clean + Private_Dirty in /proc/PID/smaps_rollup. Resident pages mapped by this process only; about what its exit would free.",
-	  get_uss },
+	  get_uss, false },
 	{ "procmem_process_swap_pss_bytes",
 	  "Proportional swap: SwapPss in /proc/PID/smaps_rollup. Swapped pages divided by the number of processes sharing them.",
-	  get_swap_pss },
+	  get_swap_pss, true },
 	{ "procmem_process_dirty_bytes",
 	  "Dirty resident memory: Shared_Dirty + Private_Dirty in /proc/PID/smaps_rollup (pmap -x Dirty). Pages that must be written to their file or to swap before they can be freed; shared pages count in full, as in RSS.",
-	  get_dirty },
+	  get_dirty, true },
 	{ "procmem_process_anon_huge_pages_bytes",
 	  "Anonymous memory in transparent huge pages: AnonHugePages in /proc/PID/smaps_rollup (huge pages mapped whole, by a PMD).",
-	  get_anon_huge_pages },
+	  get_anon_huge_pages, true },
 	{ "procmem_process_locked_pss_bytes",
 	  "Proportional set size of mlocked mappings: Locked in /proc/PID/smaps_rollup, the Pss of the VM_LOCKED mappings (mlock, mlockall, MAP_LOCKED), not their size (VmLck). Locked pages are never reclaimed.",
-	  get_locked_pss },
+	  get_locked_pss, true },
 };
 
 static const struct {
@@ -397,6 +400,11 @@ static bool exported(const struct proc_sample *p)
 	return p->flags & SAMPLE_EXPORTED;
 }
 
+static bool detailed(const struct proc_sample *p)
+{
+	return p->flags & SAMPLE_DETAIL;
+}
+
 /* name{pid="…",comm="…"  — the caller adds further labels, then "} value\n" */
 static void proc_sample_open(struct render *r, size_t i, const char *name)
 {
@@ -444,7 +452,8 @@ static void render_proc_family(struct render *r, const struct proc_family *fam)
 	size_t i;
 
 	for (i = 0; i < s->nprocs; i++) {
-		if (!exported(&s->procs[i]) || !fam->get(&s->procs[i], &v))
+		if (!exported(&s->procs[i]) || (fam->detail && !detailed(&s->procs[i])) ||
+		    !fam->get(&s->procs[i], &v))
 			continue;
 		if (!header) {
 			family(r->out, r->f, fam->name, GAUGE, fam->help);
@@ -465,7 +474,7 @@ static void render_pss_kind(struct render *r)
 	for (i = 0; i < s->nprocs; i++) {
 		const struct proc_sample *p = &s->procs[i];
 
-		if (!exported(p))
+		if (!detailed(p))
 			continue;
 		for (k = 0; k < sizeof(pss_kinds) / sizeof(pss_kinds[0]); k++) {
 			if (!rollup_has(p, pss_kinds[k].bit))
@@ -503,7 +512,7 @@ static void render_proc_quadrants(struct render *r, const struct quadrant_family
 	for (i = 0; i < s->nprocs; i++) {
 		const struct proc_sample *p = &s->procs[i];
 
-		if (!exported(p) || !(p->flags & SAMPLE_QUADRANTS))
+		if (!detailed(p) || !(p->flags & SAMPLE_QUADRANTS))
 			continue;
 		if (!header) {
 			family(r->out, r->f, fam->proc_name, GAUGE, fam->proc_help);

@@ -161,6 +161,9 @@ static void collect_opts_from(const struct config *cfg, struct collect_opts *o)
 			.min_rss = cfg->min_rss,
 			.top = cfg->top,
 			.cgroup_top = cfg->cgroup_top,
+			.detail_top = cfg->detail_top,
+			.top_min_age_ns = cfg->top_min_age_ns,
+			.top_margin_pct = cfg->top_margin_pct,
 		},
 		.stop = &got_stop,
 	};

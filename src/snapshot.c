@@ -387,34 +387,6 @@ static void bound_rows(struct agg_row *rows, size_t *n, unsigned top)
 	*n = top + 1;
 }
 
-static bool passes_filters(const struct proc_sample *p, const struct select_opts *sel)
-{
-	if (sel->min_rss && p->status.vm_rss < sel->min_rss)
-		return false;
-	if (sel->include && regexec(sel->include, p->comm.s, 0, NULL, 0) != 0)
-		return false;
-	if (sel->exclude && regexec(sel->exclude, p->comm.s, 0, NULL, 0) == 0)
-		return false;
-	return true;
-}
-
-static void select_exported(struct snapshot *s, const struct select_opts *sel,
-			    struct proc_sample **cand)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < s->nprocs; i++)
-		if (passes_filters(&s->procs[i], sel))
-			cand[n++] = &s->procs[i];
-	if (sel->top && n > sel->top) {
-		qsort(cand, n, sizeof(*cand), cmp_rank);
-		n = sel->top;
-	}
-	for (i = 0; i < n; i++)
-		cand[i]->flags |= SAMPLE_EXPORTED;
-	s->processes_exported = n;
-}
-
 /* A group key as it will be rendered (utf8.h): two users or units whose names render alike are
  * one group, not two series with one label. */
 static int label_form(struct snapshot *s, struct str *k)
@@ -434,7 +406,6 @@ static int label_form(struct snapshot *s, struct str *k)
 
 int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
 {
-	struct proc_sample **order;
 	struct keyed *scratch;
 	size_t i;
 	int r;
@@ -448,12 +419,9 @@ int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
 	if (s->nprocs > 1)
 		qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_pid);
 	totals(s);
-	order = calloc(s->nprocs ? s->nprocs : 1, sizeof(*order));
 	scratch = calloc(s->nprocs ? s->nprocs : 1, sizeof(*scratch));
-	if (!order || !scratch) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!scratch)
+		return -ENOMEM;
 	r = aggregate(s, scratch, key_user, &s->users, &s->nusers);
 	if (r >= 0)
 		r = aggregate(s, scratch, key_unit, &s->units, &s->nunits);
@@ -463,17 +431,14 @@ int snapshot_finish(struct snapshot *s, const struct select_opts *sel)
 		r = aggregate(s, scratch, key_container, &s->containers, &s->ncontainers);
 	if (r >= 0)
 		r = aggregate(s, scratch, key_pod, &s->pods, &s->npods);
+	free(scratch);
 	if (r < 0)
-		goto out;
+		return r;
 	s->cgroups_seen = s->ncgroups;
 	s->containers_seen = s->ncontainers;
 	s->pods_seen = s->npods;
 	bound_rows(s->cgroups, &s->ncgroups, sel->cgroup_top);
 	bound_rows(s->containers, &s->ncontainers, sel->cgroup_top);
 	bound_rows(s->pods, &s->npods, sel->cgroup_top);
-	select_exported(s, sel, order);
-out:
-	free(scratch);
-	free(order);
-	return r;
+	return select_processes(s, sel);
 }

@@ -276,6 +276,9 @@ static void test_defaults(void **state)
 	assert_false(c.have_include_re);
 	assert_false(c.have_exclude_re);
 	assert_int_equal(c.top, 100);
+	assert_int_equal(c.detail_top, 10);
+	assert_int_equal(c.top_min_age_ns, 30 * SEC);
+	assert_int_equal(c.top_margin_pct, 20);
 	assert_int_equal(c.min_rss, 0);
 	assert_int_equal(c.mapping_top, 20);
 	assert_string_equal(c.procfs, "/proc");
@@ -313,6 +316,9 @@ static void check_all_options(const struct config *c, const char *cert, const ch
 	assert_int_equal(regexec(&c->exclude_re, "bash", 0, NULL, 0), 0);
 	assert_int_not_equal(regexec(&c->exclude_re, "bashful", 0, NULL, 0), 0);
 	assert_int_equal(c->top, 7);
+	assert_int_equal(c->detail_top, 4);
+	assert_int_equal(c->top_min_age_ns, 60 * SEC);
+	assert_int_equal(c->top_margin_pct, 35);
 	assert_int_equal(c->min_rss, 10 * MiB);
 	assert_int_equal(c->mapping_top, 3);
 	assert_string_equal(c->procfs, "/tmp/fakeproc");
@@ -338,7 +344,8 @@ static void test_every_option_on_the_command_line(void **state)
 	/* "--opt value" */
 	assert_int_equal(LOAD(&c, &err, "--web.listen-address", "[::1]:9100", "--interval", "30s", "--smaps",
 			      "rollup", "--smaps-max-rss", "2G", "--smaps-budget", "2500ms", "--include",
-			      "nginx|php-fpm.*", "--exclude", "bash", "--top", "7", "--min-rss", "10M",
+			      "nginx|php-fpm.*", "--exclude", "bash", "--top", "7", "--detail-top", "4",
+			      "--top-min-age", "1m", "--top-margin", "35", "--min-rss", "10M",
 			      "--mapping-top", "3", "--procfs", "/tmp/fakeproc", "--tls-cert", cert, "--tls-key", key,
 			      "--basic-auth-file", auth, "--web.health-open", "true", "--gzip-level", "9"),
 			 0);
@@ -352,7 +359,8 @@ static void test_every_option_on_the_command_line(void **state)
 	snprintf(authv, sizeof(authv), "--basic-auth-file=%s", auth);
 	assert_int_equal(LOAD(&c, &err, "--web.listen-address=[::1]:9100", "--interval=30s", "--smaps=rollup",
 			      "--smaps-max-rss=2G", "--smaps-budget=2500ms", "--include=nginx|php-fpm.*",
-			      "--exclude=bash", "--top=7", "--min-rss=10M", "--mapping-top=3",
+			      "--exclude=bash", "--top=7", "--detail-top=4", "--top-min-age=1m", "--top-margin=35",
+			      "--min-rss=10M", "--mapping-top=3",
 			      "--procfs=/tmp/fakeproc", certv, keyv, authv, "--web.health-open=true", "--gzip-level=9"),
 			 0);
 	check_all_options(&c, cert, key, auth);
@@ -402,6 +410,9 @@ static void test_every_option_in_the_file_with_comments(void **state)
 			  "include = nginx|php-fpm.*\n"
 			  "exclude = bash\n"
 			  "top = 7\n"
+			  "detail_top = 4\n"
+			  "top_min_age = 60s\n"
+			  "top_margin = 35\n"
 			  "min_rss = 10M\n"
 			  "mapping_top = 3\n"
 			  "procfs = /tmp/fakeproc\n");
@@ -674,6 +685,9 @@ static void test_command_line_errors(void **state)
 	EXPECT_ERROR(LOAD(&c, &err, "--interval", "0"), &err, "--interval", "\"0\"");
 	EXPECT_ERROR(LOAD(&c, &err, "--interval", "86401s"), &err, "--interval", "86400s");
 	EXPECT_ERROR(LOAD(&c, &err, "--top", "1000001"), &err, "--top", "1000001");
+	EXPECT_ERROR(LOAD(&c, &err, "--detail-top", "-1"), &err, "--detail-top", "\"-1\"");
+	EXPECT_ERROR(LOAD(&c, &err, "--top-margin", "1001"), &err, "--top-margin", "1001");
+	EXPECT_ERROR(LOAD(&c, &err, "--top-min-age", "2d"), &err, "--top-min-age", "\"2d\"");
 	EXPECT_ERROR(LOAD(&c, &err, "--gzip-level", "0"), &err, "--gzip-level", "1 to 9");
 	EXPECT_ERROR(LOAD(&c, &err, "--smaps", "none"), &err, "--smaps", "off, rollup or full");
 	EXPECT_ERROR(LOAD(&c, &err, "--procfs="), &err, "--procfs", "non-empty");

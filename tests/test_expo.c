@@ -1378,6 +1378,49 @@ static void test_per_process_series_only_for_exported_processes(void **state)
 	}
 }
 
+/* --detail-top: the summary families for every exported process, the rest only for the detail
+ * tier. Ranks (--top 3): 300 by its resident 30000 KiB (no rollup), 1 by PSS 5000, 200 by PSS
+ * 2600; --detail-top 2 leaves 200 with the summary alone. */
+static void test_detail_families_only_for_the_detail_tier(void **state)
+{
+	static const char *const summary[] = {
+		"procmem_process_resident_bytes", "procmem_process_shared_bytes", "procmem_process_swap_bytes",
+		"procmem_process_pss_bytes", "procmem_process_uss_bytes", "procmem_process_start_time_seconds",
+		"procmem_process_info",
+	};
+	static const char *const detail[] = {
+		"procmem_process_virtual_bytes", "procmem_process_data_bytes", "procmem_process_code_bytes",
+		"procmem_process_swap_pss_bytes", "procmem_process_pss_kind_bytes",
+		"procmem_process_quadrant_virtual_bytes", "procmem_process_quadrant_resident_bytes",
+		"procmem_process_quadrant_pss_bytes", "procmem_process_quadrant_swap_bytes",
+	};
+	struct select_opts sel = { .top = 3, .detail_top = 2 };
+	struct snapshot *s = full_snapshot(SMAPS_FULL);
+	struct expo *e;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(sizeof(summary) / sizeof(summary[0]) + sizeof(detail) / sizeof(detail[0]), NPERPROC);
+	assert_int_equal(select_processes(s, &sel), 0);
+	assert_int_equal(s->processes_exported, 3);
+	assert_int_equal(s->processes_detailed, 2);
+	e = render_read(s, EXPO_TEXT, NULL, NULL);
+	for (k = 0; k < sizeof(summary) / sizeof(summary[0]); k++) {
+		assert_int_equal(count_series(e, summary[k], ",pid=\"200\""), 1);
+		assert_int_equal(count_series(e, summary[k], ",pid=\"1\""), 1);
+	}
+	for (k = 0; k < sizeof(detail) / sizeof(detail[0]); k++)
+		assert_int_equal(count_series(e, detail[k], ",pid=\"200\""), 0);
+	/* 1 and 300 have every family they have figures for */
+	assert_int_equal(count_series(e, "procmem_process_pss_kind_bytes", ",pid=\"1\""), 3);
+	assert_int_equal(count_series(e, "procmem_process_quadrant_pss_bytes", ",pid=\"1\""), 4);
+	assert_int_equal(count_series(e, "procmem_process_swap_pss_bytes", ",pid=\"1\""), 1);
+	assert_int_equal(count_series(e, "procmem_process_virtual_bytes", ",pid=\"300\""), 1);
+	assert_int_equal(count_series(e, "procmem_process_code_bytes", ",pid=\"300\""), 1);
+	expo_free(e);
+	snapshot_free(s);
+}
+
 /* What a process or mode cannot know is absent, not zero. */
 static void test_unknown_figures_are_absent_not_zero(void **state)
 {
@@ -1938,6 +1981,7 @@ int main(void)
 		cmocka_unit_test(test_full_mode_text_values),
 		cmocka_unit_test(test_integers_have_no_decimal_point),
 		cmocka_unit_test(test_per_process_series_only_for_exported_processes),
+		cmocka_unit_test(test_detail_families_only_for_the_detail_tier),
 		cmocka_unit_test(test_unknown_figures_are_absent_not_zero),
 		cmocka_unit_test(test_quadrant_pss_dirty_absent_before_kernel_6_0),
 		cmocka_unit_test(test_sums_that_would_wrap_are_absent),

@@ -15,7 +15,7 @@ GOLDEN = os.path.join(FIXTURES, "golden")
 
 # the arguments the golden files were written for; --smaps-budget 0 so that no smaps read is
 # ever skipped for time on a loaded machine
-BASE_ARGS = ["--procfs", PROC, "--top", "0", "--mapping-top", "20", "--smaps-budget", "0"]
+BASE_ARGS = ["--procfs", PROC, "--top", "0", "--detail-top", "0", "--mapping-top", "20", "--smaps-budget", "0"]
 
 # families whose values change from run to run: left out of the comparison, checked apart
 VOLATILE = {

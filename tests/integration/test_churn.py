@@ -150,7 +150,7 @@ def gen_pid():
 
 
 # per-process series for the children and the generator only (the namespace holds little else)
-d = NsDaemon("--interval", "100ms", "--smaps", "full", "--top", "0", "--smaps-budget", "0",
+d = NsDaemon("--interval", "100ms", "--smaps", "full", "--top", "0", "--detail-top", "0", "--smaps-budget", "0",
              "--mapping-top", "5", "--include", f"{COMM}|churn")
 deadline = time.monotonic() + 30
 while "ready" not in gen_output() and time.monotonic() < deadline:

@@ -84,7 +84,7 @@ t.eq(k["gone"]["exe"], label(exe_gone) + " (deleted)", "gone: the kernel marks i
 t.eq(read_stat(kept.pid)["comm"], STAT_COMM[:15], "kept: comm holds the stat-like bytes")
 
 # one cycle, then the daemon serves it for the rest of the test
-d = Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
+d = Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0", "--detail-top", "0",
            "--mapping-top", "100000")
 body = d.get("/metrics").body
 om = d.get("/metrics", {"Accept": "application/openmetrics-text; version=1.0.0"}).body

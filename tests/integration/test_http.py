@@ -39,7 +39,7 @@ HOSTILE = h.prefix + b'"\\\n\xff\xc3\xa9\xe2\x82\xac'
 assert len(HOSTILE) == 16
 hostile = h.start("hostile", comm=HOSTILE)
 
-daemon = Daemon("--interval", "1h", "--smaps", "full", "--top", "0", "--smaps-budget", "0")
+daemon = Daemon("--interval", "1h", "--smaps", "full", "--top", "0", "--detail-top", "0", "--smaps-budget", "0")
 HOST, PORT = daemon.addr.rsplit(":", 1)
 tally = Counter()  # status code -> requests this test made
 
@@ -254,7 +254,7 @@ t.eq(sample_value(samples, "procmem_process_resident_bytes", pid=str(hostile.pid
 r = request("GET", "/metrics", {"Accept": PROMETHEUS_ACCEPT})
 t.ok(line.encode() in r.body, "hostile comm: escaped the same way in OpenMetrics")
 # --include matches the raw comm: '.' takes the newline and the bytes that are not UTF-8
-text = once("--smaps", "off", "--top", "0", "--include", h.include_regex())
+text = once("--smaps", "off", "--top", "0", "--detail-top", "0", "--include", h.include_regex())
 t.eq({l["pid"] for n, l, _ in parse(text) if n == "procmem_process_info"}, {str(hostile.pid)},
      "hostile comm: --include PREFIX.* selects it (and only it)")
 

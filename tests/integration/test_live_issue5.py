@@ -59,7 +59,7 @@ t.ok(k["big"]["status"]["VmRSS"] > BOUND, "big: RSS over the bound used below")
 t.ok(all(k[n]["status"]["VmRSS"] < BOUND for n in helpers if n != "big"),
      "the others: RSS under it")
 
-with Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
+with Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--top", "0", "--detail-top", "0",
             "--include", h.include_regex(), "--mapping-top", "100000",
             "--smaps-max-rss", str(BOUND), "--smaps-large-share", "0") as d:
     text = d.wait_cycles(2)
@@ -136,7 +136,7 @@ for text in texts:
 # ---- --top 0: totals equal the sums of the per-process series, in one cycle ------------------------
 
 kthreads_before = kernel_thread_pids()
-with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0") as d:
+with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0", "--detail-top", "0") as d:
     text = d.metrics_text()
 kthreads_after = kernel_thread_pids()
 s = parse(text)
@@ -181,7 +181,9 @@ t.eq(sample_value(s, "procmem_mapping_pss_bytes", path=shared_file), mapped_pss,
 
 # ---- --top 3 --------------------------------------------------------------------------------------
 
-with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "3") as d:
+# --top-min-age 0: the helpers are seconds old, and must compete (one cycle: no margin either)
+with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "3",
+            "--top-min-age", "0") as d:
     text = d.metrics_text()
 s = parse(text)
 procs = sample_value(s, "procmem_processes")

@@ -27,7 +27,7 @@ k = {n: kernel_view(p.pid) for n, p in helpers.items()}
 
 NOBODY = 65534
 p = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                    BIN, "--once", "--smaps", "full", "--top", "0", "--smaps-budget", "0",
+                    BIN, "--once", "--smaps", "full", "--top", "0", "--detail-top", "0", "--smaps-budget", "0",
                     "--include", h.include_regex()], capture_output=True, timeout=300)
 t.eq(p.returncode, 0, f"--once as uid {NOBODY} succeeds ({p.stderr.decode(errors='replace').strip()})")
 s = parse(p.stdout.decode("utf-8"))

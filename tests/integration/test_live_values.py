@@ -144,7 +144,7 @@ MODE_ONLY = {
 }
 
 for mode in ("off", "rollup", "full"):
-    with Daemon("--interval", "1", "--smaps", mode, "--smaps-budget", "0", "--top", "0",
+    with Daemon("--interval", "1", "--smaps", mode, "--smaps-budget", "0", "--top", "0", "--detail-top", "0",
                 "--include", h.include_regex(), "--mapping-top", "100000") as dm:
         text = dm.metrics_text()
     samples = parse(text)

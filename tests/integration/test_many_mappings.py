@@ -54,7 +54,7 @@ for n, p in helpers.items():
     with open(f"/proc/{p.pid}/smaps", "rb") as f:
         sizes[n] = len(f.read())
 
-with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
+with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0", "--detail-top", "0",
             "--include", h.include_regex(), "--mapping-top", str(FILES + 100)) as d:
     text = d.metrics_text()
     hwm = read_kb_fields(f"/proc/{d.pid}/status")["VmHWM"]

@@ -47,7 +47,7 @@ VARIANTS = [("GET", "/metrics", {}), ("GET", "/metrics", {"Accept-Encoding": "gz
             ("GET", "/nope", {}), ("POST", "/metrics", {}), ("FRESH", "/metrics", {})]
 
 d = Daemon("--procfs", os.path.join(FIXTURES, "proc"), "--interval", "100ms", "--smaps", "full",
-           "--top", "0", "--basic-auth-file", users)
+           "--top", "0", "--detail-top", "0", "--basic-auth-file", users)
 host, port = d.addr.rsplit(":", 1)
 conn = http.client.HTTPConnection(host, int(port), timeout=30)
 statuses = {}
