@@ -45,7 +45,7 @@ ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # before check-integration, whose prerequisites are expanded where the rule is read
-BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen $(BUILD)/bench/stall
+BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen $(BUILD)/bench/stall $(BUILD)/bench/churnload
 
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
@@ -185,6 +185,10 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 $(BUILD)/bench/stall: bench/stall.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -o $@ $<
+
+$(BUILD)/bench/churnload: bench/churnload.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wconversion -O2 -g -o $@ $< -lm
 
 bench-build: all $(BENCH_BINS)
 

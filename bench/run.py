@@ -31,6 +31,11 @@ Then, once (--steady NxM, default 2000x400; --points '' measures only these):
      defaults, in rollup mode and reading everything every cycle, and process-exporter
      -gather-smaps, each for --stall-seconds (60) with cycles or scrapes every --stall-interval (5 s).
 
+Then bench/churn.py (--churn-minutes 0 leaves it out): the series one host sends at 380, 1,000
+and 5,000 processes under each setting compared, and the new series per hour a host costs its
+Prometheus at realistic churn, each host in a pid namespace of its own and each daemon scraped by
+a real Prometheus (see churn.py).
+
 Prints the tables, then writes the same figures (and every raw sample) as JSON, and the
 headline figures one row per point and mode as CSV, to bench/results/ (--out), with the machine,
 kernel and commit measured. Nothing here asserts timing: the targets are reported, met or missed.
@@ -825,6 +830,8 @@ def report_scenarios(results, out):
         out.append(report_steady(results["steady"]))
     if results.get("stall"):
         out.append(report_stall(results["stall"]))
+    if results.get("churn"):
+        out.append("\n" + results["churn"]["table"])
     out.append("\n" + "\n".join(results["targets"]))
     return "\n".join(out)
 
@@ -964,6 +971,21 @@ def targets_steady(st, sl):
     return t
 
 
+def run_churn(work, quick, minutes):
+    """bench/churn.py, as a program of its own (it runs hosts in pid namespaces); its figures
+    and its tables."""
+    path = os.path.join(work, "churn.json")
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "churn.py"), "--json", path,
+                          "--minutes", str(minutes), *(["--quick"] if quick else [])],
+                         stdout=subprocess.PIPE, text=True, timeout=3 * 3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench/churn.py failed (exit {out.returncode})")
+    with open(path) as f:
+        res = json.load(f)
+    res["table"] = out.stdout.rsplit("\nJSON:", 1)[0]
+    return res
+
+
 def print_header(results):
     print(f"procmem_exporter benchmark, {results['date']}, {results['host']['cpus']} CPUs "
           f"({results['host']['cpu']}), {results['host']['mem_total_kib'] / 1048576:.0f} GiB, "
@@ -994,6 +1016,8 @@ def main():
     ap.add_argument("--stall-interval", type=float, help="daemon and scrape interval in the stall "
                     "measurement (default 5)")
     ap.add_argument("--stall-mappings", type=int, default=10000, help="default 10000")
+    ap.add_argument("--churn-minutes", type=float, default=5.0,
+                    help="bench/churn.py's measured minutes per scenario (default 5; 0 leaves it out)")
     ap.add_argument("--report", metavar="JSON",
                     help="measure nothing: print the tables of an earlier run's JSON again")
     a = ap.parse_args()
@@ -1069,6 +1093,8 @@ def main():
     if stall_s:
         results["stall"] = run_stall(work, 1000 if q else a.stall_mappings, stall_s,
                                      a.stall_interval or (0.2 if q else 5.0))
+    if a.churn_minutes:
+        results["churn"] = run_churn(work, q, a.churn_minutes)
     results["host"]["loadavg_end"] = os.getloadavg()
     results["fits"] = fits(results["points"])
     results["targets"] = targets(results["points"]) + targets_steady(results.get("steady"),

@@ -8,7 +8,7 @@ list=
 
 build="gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libinih-dev uthash-dev libcrypt-dev libgnutls28-dev libyaml-dev"
 test="$build build-essential debhelper dpkg-dev lintian libcmocka-dev prometheus prometheus-node-exporter curl wrk python3 python3-yaml valgrind systemd gnutls-bin clang libclang-rt-14-dev man-db procps strace libc6-dev git chromium time"
-bench="$build prometheus-process-exporter curl python3 wrk git"
+bench="$build prometheus-process-exporter prometheus curl python3 wrk git"
 fuzz="$build clang libclang-rt-14-dev"
 # the Debian package: its Build-Depends (debian/control) and what builds and checks it
 deb="$build build-essential debhelper dpkg-dev lintian"

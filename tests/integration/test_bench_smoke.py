@@ -133,6 +133,30 @@ if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
                     for r in sl["runs"]), "stall: iterations and ordered percentiles")
 t.ok(len(res["targets"]) >= 1, "the targets are reported")
 
+# bench/churn.py --quick: the series counts and one churn scenario, through a real Prometheus
+ch = res.get("churn")
+if t.ok(ch, "bench/churn.py ran and its figures are in the JSON"):
+    t.ok("Series per scrape" in stdout and "Churn:" in stdout, "the churn tables are printed")
+    if t.eq(len(ch["series"]), 1, "the quick run counts series at one load"):
+        counts = ch["series"][0]["variants"]
+        for v, c in counts.items():
+            t.eq(c["summary"] + c["detail"] + c["host"], c["series"], f"series, {v}: the kinds add up")
+            t.ok(c["detailed"] <= c["exported"] <= c["processes"],
+                 f"series, {v}: detailed <= exported <= processes")
+        everything, dflt = counts["all"], counts["defaults"]
+        t.eq(everything["exported"], everything["processes"], "--top 0: every process exported")
+        t.eq(everything["detailed"], everything["exported"], "--detail-top 0: every family for each")
+        t.eq(dflt["detailed"], min(10, dflt["exported"]), "the defaults: ten processes in the detail tier")
+        t.ok(dflt["summary"] <= 7 * dflt["exported"], "the defaults: at most 7 summary series a process")
+        t.ok(dflt["series"] < everything["series"], "the defaults send fewer series than --top 0")
+    for sc in ch["scenarios"]:
+        t.ok(sc["spawned_per_second"] > 0, f"churn {sc['scenario']}: short-lived processes were started")
+        for v, c in sc["variants"].items():
+            t.ok(c["scrapes"] >= 2 and c["series_per_scrape"] > 0 and c["samples_per_second"] > 0,
+                 f"churn {sc['scenario']}, {v}: its prometheus scraped it and stored samples")
+            t.ok(c["head_series_end"] >= c["series_per_scrape"] * 0.9,
+                 f"churn {sc['scenario']}, {v}: the head holds at least the series of a scrape")
+
 csvs = glob.glob(os.path.join(out, "bench-*.csv"))
 t.eq(len(csvs), 1, "one CSV copy is written under --out")
 if csvs:
