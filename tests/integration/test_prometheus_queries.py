@@ -31,12 +31,10 @@ import http.server
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 
 import yaml
 
@@ -46,10 +44,9 @@ from cgroupbox import CgroupBox, enter_private_mount_namespace  # noqa: E402
 CONTAINERS = enter_private_mount_namespace("the containers dashboard (a pod made in cgroup2)",
                                            required=False)
 
-from procmem import HELPERS, ROOT, Daemon, Test, http_get, skip, spawn, tempdir  # noqa: E402
-from sdtest import free_port  # noqa: E402
+from procmem import HELPERS, ROOT, Daemon, Test, skip, spawn, tempdir  # noqa: E402
+from promserver import PROMETHEUS, Prometheus  # noqa: E402
 
-PROMETHEUS = "/usr/bin/prometheus"
 RULES = os.path.join(ROOT, "config", "procmem.rules.yml")
 EXAMPLE_CONFIG = os.path.join(ROOT, "config", "prometheus.yml")
 DASHBOARDS = [os.path.join(ROOT, "dashboards", n)
@@ -68,76 +65,7 @@ if not os.access(PROMETHEUS, os.X_OK):
 t = Test("dashboard queries and rules against a real Prometheus")
 
 
-# ---- Prometheus --------------------------------------------------------------------------------
-
-class Prometheus:
-    """Debian's prometheus on a free 127.0.0.1 port, storage in a temp dir."""
-
-    def __init__(self, config_text, tries=5):
-        self.dir = tempdir()
-        self.config = os.path.join(self.dir, "prometheus.yml")
-        with open(self.config, "w") as f:
-            f.write(config_text)
-        for _ in range(tries):
-            self.port = free_port()  # another process may take it before prometheus binds: retry
-            self.logpath = os.path.join(self.dir, f"prometheus-{self.port}.log")
-            self._log = open(self.logpath, "w")
-            self.proc = spawn([PROMETHEUS, f"--config.file={self.config}",
-                               f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
-                               f"--web.listen-address=127.0.0.1:{self.port}",
-                               "--log.level=info"],
-                              stdout=self._log, stderr=subprocess.STDOUT)
-            if self._wait_ready():
-                self.started = time.time()
-                return
-            self._log.close()
-            if "address already in use" not in self.log():
-                raise RuntimeError(f"prometheus did not start: {self.log()[-3000:]}")
-        raise RuntimeError(f"prometheus found no free port in {tries} tries")
-
-    def _wait_ready(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                if http_get(self.url("/-/ready"), timeout=2).status == 200:
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"prometheus not ready within {timeout}s: {self.log()[-3000:]}")
-
-    def log(self):
-        with open(self.logpath, errors="replace") as f:
-            return f.read()
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def api(self, path, **params):
-        """GET /api/v1/PATH; returns (ok, data or error text)."""
-        query = urllib.parse.urlencode(params, doseq=True)
-        r = http_get(self.url(f"/api/v1/{path}?{query}"), timeout=30)
-        try:
-            body = json.loads(r.body)
-        except ValueError:
-            return False, f"HTTP {r.status}: {r.body[:300]!r}"
-        if r.status != 200 or body.get("status") != "success":
-            return False, f"HTTP {r.status}: {body.get('errorType')}: {body.get('error')}"
-        return True, body["data"]
-
-    def stop(self, timeout=30):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
-
+# ---- Prometheus ------------------------------------------------------------------------------
 
 def test_config(target, ksm=None):
     """config/prometheus.yml with a 1 s scrape and evaluation interval, our daemon as the target
