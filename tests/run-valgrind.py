@@ -88,7 +88,7 @@ def once_runs():
     # every cgroup format, hostile names, the "other" rows, and a reference that refuses
     for tree, top in (("proc-containers", "3"), ("proc-forged", "0")):
         p = run(f"--once (tests/fixtures/{tree}, --cgroup-top {top})",
-                [BIN, "--once", "--smaps", "full", "--top", "0", "--cgroup-top", top,
+                [BIN, "--once", "--smaps", "full", "--top", "0", "--detail-top", "0", "--cgroup-top", top,
                  "--procfs", os.path.join(FIXTURES, tree)])
         if p.returncode == 0 and sample_value(parse(p.stdout.decode()), "procmem_cgroups") is None:
             failures.append(f"--once on {tree} wrote no procmem_cgroups")

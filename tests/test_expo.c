@@ -1393,6 +1393,8 @@ static void test_detail_families_only_for_the_detail_tier(void **state)
 		"procmem_process_swap_pss_bytes", "procmem_process_pss_kind_bytes",
 		"procmem_process_quadrant_virtual_bytes", "procmem_process_quadrant_resident_bytes",
 		"procmem_process_quadrant_pss_bytes", "procmem_process_quadrant_swap_bytes",
+		"procmem_process_dirty_bytes", "procmem_process_anon_huge_pages_bytes",
+		"procmem_process_locked_pss_bytes", "procmem_process_quadrant_dirty_bytes",
 	};
 	struct select_opts sel = { .top = 3, .detail_top = 2 };
 	struct snapshot *s = full_snapshot(SMAPS_FULL);
@@ -1414,6 +1416,7 @@ static void test_detail_families_only_for_the_detail_tier(void **state)
 	/* 1 and 300 have every family they have figures for */
 	assert_int_equal(count_series(e, "procmem_process_pss_kind_bytes", ",pid=\"1\""), 3);
 	assert_int_equal(count_series(e, "procmem_process_quadrant_pss_bytes", ",pid=\"1\""), 4);
+	assert_int_equal(count_series(e, "procmem_process_quadrant_dirty_bytes", ",pid=\"1\""), 4);
 	assert_int_equal(count_series(e, "procmem_process_swap_pss_bytes", ",pid=\"1\""), 1);
 	assert_int_equal(count_series(e, "procmem_process_virtual_bytes", ",pid=\"300\""), 1);
 	assert_int_equal(count_series(e, "procmem_process_code_bytes", ",pid=\"300\""), 1);

@@ -28,7 +28,7 @@ t = Test("fixture trees: cgroups, containers and pods in every format, hostile n
 
 TREE = os.path.join(FIXTURES, "proc-containers")
 FORGED = os.path.join(FIXTURES, "proc-forged")
-ARGS = ["--top", "0", "--smaps-budget", "0", "--smaps", "full"]
+ARGS = ["--top", "0", "--detail-top", "0", "--smaps-budget", "0", "--smaps", "full"]
 WANTED = re.compile(r"procmem_(process_info|cgroup|container|pod)")
 
 

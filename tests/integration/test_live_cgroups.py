@@ -195,7 +195,7 @@ def exposition_ok(text, what):
     return parse(text)
 
 
-ARGS = ["--top", "0", "--cgroup-top", "0", "--smaps-budget", "0", "--interval", "1"]
+ARGS = ["--top", "0", "--detail-top", "0", "--cgroup-top", "0", "--smaps-budget", "0", "--interval", "1"]
 
 # 1. the daemon in the box's top cgroup, in a cgroup namespace rooted there: the box's cgroups
 #    read as a kubelet's machine's own (cgroup v2 lets a cgroup hold processes and children

@@ -135,7 +135,7 @@ else:
 
 # ---- the exporter ----------------------------------------------------------------------------------
 
-with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
+with Daemon("--interval", "1h", "--smaps", "full", "--smaps-budget", "0", "--top", "0", "--detail-top", "0",
             "--include", h.include_regex()) as dm:
     samples = parse(dm.metrics_text())
 
