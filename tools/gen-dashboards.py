@@ -704,6 +704,9 @@ def process():
     MULTI = (" With several pids selected (a command with many processes) the panel shows "
              "their sum; summed RSS and SHR count shared pages once per process, summed PSS "
              "does not.")
+    DETAIL = (" Only for the processes with every per-process family: the exporter's "
+              "--detail-top (by default the 10 with most PSS); the others have the summary "
+              "(PSS, USS, RSS, SHR, swap).")
 
     L.row("$process")
     L.add(table(
@@ -737,7 +740,8 @@ def process():
     L.add(stat(
         "Processes",
         "How many processes of this command are selected and exported (a process appears when "
-        "the exporter's --top/--include/--exclude/--min-rss select it).",
+        "the exporter's --top/--include/--exclude/--min-rss select it, and --top only chooses "
+        "among processes older than --top-min-age).",
         targets((f"count(procmem_process_info{{{Q}}})", "processes")), unit="none"), 4, 4)
 
     L.add(timeseries(
@@ -750,7 +754,7 @@ def process():
         "than the main stack (heap, anonymous mmaps, thread stacks) as reserved address space: "
         "it says nothing about how much is resident (the data field of /proc/PID/statm is "
         "VmData + VmStk, so tools that read statm show a little more). Swap: VmSwap. Expect "
-        "USS <= PSS <= RSS." + MULTI,
+        "USS <= PSS <= RSS. DATA is one of the detail families:" + DETAIL + MULTI,
         targets((f"sum(procmem_process_resident_bytes{{{Q}}})", "RSS"),
                 (f"sum(procmem_process_pss_bytes{{{Q}}})", "PSS"),
                 (f"sum(procmem_process_uss_bytes{{{Q}}})", "USS"),
@@ -761,7 +765,7 @@ def process():
         "Virtual size and code",
         "VIRT: VmSize in status, the whole address space (mapped, resident or not; allocators "
         "and runtimes reserve far more than they use, so it is no measure of memory use). CODE: "
-        "VmExe, the executable's text." + MULTI,
+        "VmExe, the executable's text." + DETAIL + MULTI,
         targets((f"sum(procmem_process_virtual_bytes{{{Q}}})", "VIRT"),
                 (f"sum(procmem_process_code_bytes{{{Q}}})", "CODE"))), 8, 10)
     L.add(timeseries(
@@ -769,7 +773,7 @@ def process():
         "RSS (VmRSS in /proc/PID/status) against its dirty part, Shared_Dirty + Private_Dirty "
         "in /proc/PID/smaps_rollup (what pmap -x totals as Dirty). High RSS with little dirty: "
         "memory read, not modified, that the kernel can drop and read again. Dirty close to RSS: "
-        "memory being modified. Dirty that keeps growing: a leak suspect. " + DIRTY + MULTI,
+        "memory being modified. Dirty that keeps growing: a leak suspect. " + DIRTY + DETAIL + MULTI,
         targets((f"sum(procmem_process_resident_bytes{{{Q}}})", "RSS"),
                 (f"sum(procmem_process_dirty_bytes{{{Q}}})", "dirty"))), 12, 8)
     L.add(timeseries(
@@ -778,7 +782,7 @@ def process():
         "pages mapped whole (2 MiB on x86-64): what to watch when tuning THP for a database. "
         "Locked: Locked in smaps_rollup, the proportional set size of the process's mlocked "
         "mappings (mlock, mlockall, MAP_LOCKED), memory the kernel never reclaims or swaps; "
-        "VmLck in status would be their size instead." + MULTI,
+        "VmLck in status would be their size instead." + DETAIL + MULTI,
         targets((f"sum(procmem_process_anon_huge_pages_bytes{{{Q}}})", "THP (AnonHugePages)"),
                 (f"sum(procmem_process_locked_pss_bytes{{{Q}}})", "locked (PSS)"))), 12, 8)
     L.add(timeseries(
@@ -816,7 +820,7 @@ def process():
              "resident or not. Reserved arenas and thread stacks make private anonymous large "
              "here without using memory.")):
         L.add(timeseries(
-            title + " (stacked)", what + " " + QUADRANTS + " Needs --smaps full." + MULTI,
+            title + " (stacked)", what + " " + QUADRANTS + " Needs --smaps full." + DETAIL + MULTI,
             targets((f"sum by (sharing, backing) ({metric}{{{Q}}})",
                      "{{sharing}} {{backing}}")), stack=True), 12, 8)
     L.add(timeseries(
@@ -824,7 +828,7 @@ def process():
         "Pss_Anon, Pss_File and Pss_Shmem of /proc/PID/smaps_rollup (kernels 5.x and later): "
         "the fair share split by what the pages are. Unlike the quadrants, this goes by page, "
         "not by mapping: pages a process wrote in a private file mapping count as anon here."
-        + MULTI,
+        + DETAIL + MULTI,
         targets((f"sum by (kind) (procmem_process_pss_kind_bytes{{{Q}}})", "{{kind}}")),
         stack=True), 12, 8)
     L.add(timeseries(
@@ -833,7 +837,8 @@ def process():
         "smaps_rollup, each swapped page divided by the number of processes sharing it (pages "
         "swapped after a fork are shared until written). For per-file detail of a process, run "
         "pmap -x PID or read /proc/PID/smaps: the exporter keeps per-file figures only "
-        "machine-wide (overview dashboard, Mapped files)." + MULTI,
+        "machine-wide (overview dashboard, Mapped files). Swap PSS is one of the detail "
+        "families:" + DETAIL + MULTI,
         targets((f"sum(procmem_process_swap_bytes{{{Q}}})", "swap"),
                 (f"sum(procmem_process_swap_pss_bytes{{{Q}}})", "swap PSS"))), 12, 8)
 
