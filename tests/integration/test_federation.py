@@ -12,7 +12,8 @@ Once the fleet rules have been evaluated and have travelled, for the central one
 receiver alike: every series recorded by the procmem.fleet group (and the comm sum it builds on)
 is there with data; so are the exporter's pid-free families (the machine's PSS and quadrants,
 the user and unit sums); no series has a pid label and no procmem_process_ family is there,
-although the site's Prometheus has both; job and instance are the site's. The central one's own
+although the site's Prometheus has both; job and instance are the site's. (The pod rules need
+kube-state-metrics, which test_prometheus_queries.py plays; here they record nothing.) The central one's own
 scrape series (up, scrape_*) are its, and left out of the checks.
 
 The daemon runs at its defaults but --top-min-age 0 (this test is about the rules and the
@@ -33,8 +34,10 @@ from promserver import PROMETHEUS, Prometheus  # noqa: E402
 
 README = os.path.join(ROOT, "README.md")
 RULES = os.path.join(ROOT, "config", "procmem.rules.yml")
+# (every process is in some cgroup; containers and pods this machine may not have)
 PID_FREE_FAMILIES = ["procmem_pss_bytes", "procmem_uss_bytes", "procmem_swap_bytes",
-                     "procmem_quadrant_pss_bytes", "procmem_user_pss_bytes", "procmem_unit_pss_bytes"]
+                     "procmem_quadrant_pss_bytes", "procmem_user_pss_bytes", "procmem_unit_pss_bytes",
+                     "procmem_cgroup_pss_bytes"]
 
 if not os.access(PROMETHEUS, os.X_OK):
     skip(f"{PROMETHEUS} is missing (tools/deps.sh test installs Debian's prometheus)")
