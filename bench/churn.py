@@ -64,6 +64,7 @@ VARIANTS = {
     "defaults": ([], "--top 100 --detail-top 10 --top-min-age 30s --top-margin 20"),
     "lean": (["--top", "20", "--detail-top", "3", "--mapping-top", "5"],
              "--top 20 --detail-top 3 --mapping-top 5"),
+    "patient": (["--top-min-age", "2m"], "the defaults with --top-min-age 2m"),
 }
 # The families every exported process gets (include/select.h); the others are the detail tier's.
 SUMMARY = {"procmem_process_pss_bytes", "procmem_process_uss_bytes", "procmem_process_resident_bytes",
@@ -151,6 +152,19 @@ def daemon_args(variants, interval, isolate, extra):
             args += ["--include", FALLBACK_INCLUDE]
         out[v] = args
     return out
+
+
+def settle_s(variants, min_age, extra):
+    """How long after the load starts every daemon chooses among all of it: the largest
+    --top-min-age any of them has (its own, else the quick run's, else the default)."""
+    def age(args):
+        for flag, value in zip(args, args[1:]):
+            if flag == "--top-min-age":
+                m = re.fullmatch(r"([\d.]+)(ms|s|m|h)?", value)
+                return float(m.group(1)) * {"ms": 1e-3, "s": 1, None: 1, "m": 60, "h": 3600}[m.group(2)]
+        return None
+    base = age(extra) if age(extra) is not None else min_age
+    return max((age(VARIANTS[v][0]) if age(VARIANTS[v][0]) is not None else base) for v in variants)
 
 
 def wait_until(host, seconds):
@@ -265,7 +279,7 @@ def run_series(work, points, variants, interval, min_age, isolate, extra):
         host = Host([bench.LOADGEN, "-n", str(kids), "-m", "40"],
                     daemon_args(variants, interval, isolate, extra), isolate)
         try:
-            wait_until(host, min_age + 2 * interval + 1)
+            wait_until(host, settle_s(variants, min_age, extra) + 2 * interval + 1)
             pt = {"points": n, "loadavg": os.getloadavg(), "variants": {}}
             for v, addr in host.addrs.items():
                 _, body = bench.http_get(f"http://{addr}/metrics")
@@ -285,9 +299,9 @@ def run_scenario(work, name, load_args, variants, interval, window, min_age, iso
     try:
         for v, addr in host.addrs.items():
             proms[v] = Prometheus(work, f"{name}-{v}", addr, interval)
-        # the load older than --top-min-age (the defaults choose among its processes from then
-        # on), and two scrapes more
-        wait_until(host, min_age + 2 * interval + 2)
+        # the load older than every daemon's --top-min-age (they choose among all its processes
+        # from then on), and two scrapes more
+        wait_until(host, settle_s(variants, min_age, extra) + 2 * interval + 2)
         start, t0 = {v: p.own() for v, p in proms.items()}, time.time()
         la0 = os.getloadavg()
         log(f"{name}: measuring for {window:.0f} s")
@@ -369,8 +383,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="seconds: the code paths, not figures")
     ap.add_argument("--points", help="processes for the series count (default 380,1000,5000; '' none)")
     ap.add_argument("--scenarios", help=f"of {','.join(SCENARIOS)} (default all; '' none)")
-    ap.add_argument("--variants", help=f"of {','.join(VARIANTS)} (default: all for the series, "
-                    "all but lean for the churn)")
+    ap.add_argument("--variants", help=f"of {','.join(VARIANTS)} (default: all but patient for "
+                    "the series, all but lean for the churn)")
     ap.add_argument("--minutes", type=float, default=5.0, help="measured per scenario (default 5)")
     ap.add_argument("--interval", type=float, default=15.0, help="scrape and cycle interval of the "
                     "churn scenarios (default 15: the default)")
@@ -393,7 +407,7 @@ def main():
     points = a.points if a.points is not None else ("40" if q else "380,1000,5000")
     scenarios = a.scenarios if a.scenarios is not None else ("quick" if q else ",".join(SCENARIOS))
     series_variants = a.variants.split(",") if a.variants else (
-        ["defaults", "all"] if q else list(VARIANTS))
+        ["defaults", "all"] if q else [v for v in VARIANTS if v != "patient"])
     churn_variants = a.variants.split(",") if a.variants else (
         ["undamped", "defaults"] if q else [v for v in VARIANTS if v != "lean"])
     res = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": bench.git_commit(),
