@@ -62,8 +62,8 @@ VARIANTS = {
     "undamped": (["--top-min-age", "0", "--top-margin", "0"],
                  "the defaults' tiers without the age filter and the margin"),
     "defaults": ([], "--top 100 --detail-top 10 --top-min-age 30s --top-margin 20"),
-    "lean": (["--top", "20", "--detail-top", "3", "--mapping-top", "5"],
-             "--top 20 --detail-top 3 --mapping-top 5"),
+    "lean": (["--top", "20", "--detail-top", "3", "--mapping-top", "5", "--top-min-age", "2m"],
+             "--top 20 --detail-top 3 --mapping-top 5 --top-min-age 2m"),
     "patient": (["--top-min-age", "2m"], "the defaults with --top-min-age 2m"),
 }
 # The families every exported process gets (include/select.h); the others are the detail tier's.
@@ -384,7 +384,7 @@ def main():
     ap.add_argument("--points", help="processes for the series count (default 380,1000,5000; '' none)")
     ap.add_argument("--scenarios", help=f"of {','.join(SCENARIOS)} (default all; '' none)")
     ap.add_argument("--variants", help=f"of {','.join(VARIANTS)} (default: all but patient for "
-                    "the series, all but lean for the churn)")
+                    "the series, all for the churn)")
     ap.add_argument("--minutes", type=float, default=5.0, help="measured per scenario (default 5)")
     ap.add_argument("--interval", type=float, default=15.0, help="scrape and cycle interval of the "
                     "churn scenarios (default 15: the default)")
@@ -409,7 +409,7 @@ def main():
     series_variants = a.variants.split(",") if a.variants else (
         ["defaults", "all"] if q else [v for v in VARIANTS if v != "patient"])
     churn_variants = a.variants.split(",") if a.variants else (
-        ["undamped", "defaults"] if q else [v for v in VARIANTS if v != "lean"])
+        ["undamped", "defaults"] if q else list(VARIANTS))
     res = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": bench.git_commit(),
            "isolated": isolate, "loadavg_start": os.getloadavg(),
            "variants": list(dict.fromkeys(series_variants + churn_variants)),
