@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/churn.py — what one host's procmem_exporter costs the Prometheus that scrapes it.
 
-    python3 bench/churn.py                 # the whole measurement (about 25 minutes on 2 cores)
+    python3 bench/churn.py                 # the whole measurement (about 30 minutes on 2 cores)
     python3 bench/churn.py --quick         # the code paths in seconds, no figures (make check)
     python3 bench/churn.py --scenarios cron --minutes 2 --variants before,defaults
 

@@ -1,9 +1,10 @@
 /* expo.c — the exposition renderer; see expo.h for the rules it keeps.
  *
- * The per-process families dominate the output (some thirty lines per process), so each
- * exported process's label prefix `pid="…",comm="…"` is escaped once into a scratch buffer and
- * copied into every family, and numbers are formatted by hand (buf_add_u64). Families are
- * tables: a name, a HELP text that says where the kernel gets the number, and a getter.
+ * The per-process families dominate the output (7 lines per exported process, 37 for each of the
+ * detail tier's), so each exported process's label prefix `pid="…",comm="…"` is escaped once into
+ * a scratch buffer and copied into every family, and numbers are formatted by hand
+ * (buf_add_u64). Families are tables: a name, a HELP text that says where the kernel gets the
+ * number, a getter, and whether only the detail tier gets it.
  */
 #include "expo.h"
 

@@ -3,8 +3,8 @@
  * One pass over the snapshot (sorted by pid) merged with the last choice (sorted by pid) gives
  * each candidate its rank and its last tier; then each cut is a sort of the candidates by
  * rank with the incumbents' margin, most first (a total order, pid last, so any sort gives the
- * same choice). The margin is applied as a product, compared
- * in 128 bits: rank * (100 + margin) against rank * 100 never overflows and never rounds.
+ * same choice). The margin is applied as a product, compared in 128 bits: rank * (100 + margin)
+ * against rank * 100 never overflows and never rounds.
  */
 #include "select.h"
 
@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "snapshot.h"
 
