@@ -76,7 +76,7 @@ def check_process(s, pid, status, rollup, quad, mode):
 
 
 for mode in ("off", "rollup", "full"):
-    text = once("--procfs", PROC, "--smaps", mode, "--top", "0", "--smaps-budget", "0")
+    text = once("--procfs", PROC, "--smaps", mode, "--top", "0", "--detail-top", "0", "--smaps-budget", "0")
     t.eq(promtool_check(text), (0, ""), f"{mode}: promtool check metrics: nothing to report")
     s = parse(text)
     t.eq(sorted({l["pid"] for n, l, v in s if n == "procmem_process_info"}), ["500", "700"],

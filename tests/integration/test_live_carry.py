@@ -111,7 +111,7 @@ def cycles(d, first, last):
 
 
 COMMON = ["--procfs", proc, "--interval", "1", "--smaps", "full", "--smaps-budget", "0",
-          "--top", "0", "--mapping-top", "50"]
+          "--top", "0", "--detail-top", "0", "--mapping-top", "50"]
 
 # ---- stopped processes are carried; a moved one is read again within min-age ------------------
 
@@ -218,7 +218,7 @@ def rollup_readable(pid):
         return False
 
 
-with Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "1ms", "--top", "0",
+with Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "1ms", "--top", "0", "--detail-top", "0",
             "--smaps-max-rss", "0") as d:
     c = cycles(d, 1, 3)
     missing = {}

@@ -54,7 +54,7 @@ with open(f"/proc/{deep.pid}/smaps", "rb") as f:
     longest = max(len(line) for line in f)
 t.ok(longest > 128 * 1024, f"its smaps holds a line of {longest} bytes")
 
-text = once("--smaps", "full", "--top", "0", "--smaps-budget", "0", "--include", h.include_regex(),
+text = once("--smaps", "full", "--top", "0", "--detail-top", "0", "--smaps-budget", "0", "--include", h.include_regex(),
             "--mapping-top", "100000")
 t.eq(promtool_check(text), (0, ""), "promtool check metrics: nothing to report")
 # every file mapped on the machine is a top mapped file here: keep only ours to parse

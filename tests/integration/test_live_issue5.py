@@ -116,7 +116,7 @@ os.mkdir(proc)
 os.symlink("/proc/stat", os.path.join(proc, "stat"))
 for p in helpers.values():
     os.symlink(f"/proc/{p.pid}", os.path.join(proc, str(p.pid)))
-with Daemon("--procfs", proc, "--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--top", "0",
+with Daemon("--procfs", proc, "--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--top", "0", "--detail-top", "0",
             "--smaps-max-rss", str(BOUND)) as d:
     first = parse(d.wait_cycles(1))
     texts = [d.wait_cycles(n) for n in (3, 4)]

@@ -68,7 +68,7 @@ user = str(uid)
 
 for mode in ("off", "rollup", "full"):
     # every process gets series, so that sums can be checked against them
-    s = parse(once("--smaps", mode, "--top", "0", "--smaps-budget", "0", "--smaps-max-rss", "0"))
+    s = parse(once("--smaps", mode, "--top", "0", "--detail-top", "0", "--smaps-budget", "0", "--smaps-max-rss", "0"))
     got, comms = exported_series(s, pid)
     compare_series(t, got, expected_series(k, mode), f"{mode}: pid {pid}")
     t.eq(comms, {comm[:15].decode()}, f"{mode}: comm label is the leader's")

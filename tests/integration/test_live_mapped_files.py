@@ -76,7 +76,7 @@ smaps = {m["inode"]: m["path"] for m in read_smaps(helper.pid)}
 t.eq(smaps.get(stats[b"x"].st_ino), paths[b"x"] + b" (deleted)", "the kernel prints the deleted x as 'x (deleted)'")
 t.eq(smaps.get(stats[b"x (deleted)"].st_ino), paths[b"x (deleted)"], "... and the live file under the same text")
 
-with Daemon("--interval", "1h", "--smaps", "full", "--top", "0", "--mapping-top", "100000") as dm:
+with Daemon("--interval", "1h", "--smaps", "full", "--top", "0", "--detail-top", "0", "--mapping-top", "100000") as dm:
     texts = {"text": dm.metrics_text(),
              "OpenMetrics": dm.get(headers={"Accept": "application/openmetrics-text"}).text()}
 for fmt, text in texts.items():

@@ -55,7 +55,7 @@ for pid in kids["clone"]:
     t.eq(k[pid]["rollup"]["Pss"], mm["rollup"]["Pss"], f"clone {pid}: the kernel shows it the helper's Pss")
 
 for mode in ("off", "rollup", "full"):
-    s = parse(once("--smaps", mode, "--top", "0", "--smaps-budget", "0", "--smaps-max-rss", "0"))
+    s = parse(once("--smaps", mode, "--top", "0", "--detail-top", "0", "--smaps-budget", "0", "--smaps-max-rss", "0"))
     for pid in procs:
         got, _ = exported_series(s, pid)
         compare_series(t, got, expected_series(k[pid], mode), f"{mode}: {pid}")

@@ -42,7 +42,7 @@ for path in smaps_of:
 # --smaps-max-age 1s: stopped helpers would otherwise be read in full once and then carried
 d = Daemon("--interval", "1", "--smaps", "full", "--smaps-budget", "0", "--smaps-max-rss", "0",
            "--smaps-max-age", "1s",
-           "--top", "0")
+           "--top", "0", "--detail-top", "0")
 
 
 def smaps_fd(pid):
