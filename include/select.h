@@ -75,7 +75,7 @@ struct select_opts {
 };
 
 /* Marks the chosen processes of a finished snapshot (sorted by pid) SAMPLE_EXPORTED, those of
- * the detail tier also SAMPLE_DETAIL, and sets processes_exported and processes_detailed.
+ * the detail tier also SAMPLE_DETAIL, and sets processes_exported.
  * Called by snapshot_finish(). -ENOMEM on allocation failure (the snapshot's marks are then
  * unspecified). */
 int select_processes(struct snapshot *s, const struct select_opts *o);

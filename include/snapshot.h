@@ -142,7 +142,7 @@ struct snapshot {
 	size_t nmappings;
 	bool have_mappings;
 
-	uint64_t processes_exported, processes_detailed; /* chosen by select.h */
+	uint64_t processes_exported; /* chosen by select.h */
 	uint64_t kernel_threads;
 
 	/* full smaps this cycle (full mode): processes read afresh, processes whose quadrants were

@@ -863,7 +863,7 @@ static void render_self(struct render *r)
 	       "Processes read in the last cycle (kernel threads and zombies not included).");
 	sample_u64(out, "procmem_processes", GAUGE, s->nprocs);
 	family(out, r->f, "procmem_processes_exported", GAUGE,
-	       "Processes of the last cycle that got per-process series (after --include, --exclude, --min-rss and --top).");
+	       "Processes of the last cycle that got per-process series (after --include, --exclude, --min-rss, --top-min-age and --top).");
 	sample_u64(out, "procmem_processes_exported", GAUGE, s->processes_exported);
 	family(out, r->f, "procmem_kernel_threads", GAUGE,
 	       "Kernel threads seen in the last cycle (Kthread: 1 in status): they have no memory of their own and get no series.");

@@ -78,7 +78,7 @@ int select_processes(struct snapshot *s, const struct select_opts *o)
 	const struct select_memory *prev = o->prev;
 
 	assert(s && o);
-	s->processes_exported = s->processes_detailed = 0;
+	s->processes_exported = 0;
 	if (s->nprocs == 0)
 		return 0;
 	v = malloc(s->nprocs * sizeof(*v));
@@ -115,7 +115,6 @@ int select_processes(struct snapshot *s, const struct select_opts *o)
 	for (i = 0; i < chosen; i++)
 		v[i].p->flags |= SAMPLE_EXPORTED | (i < detail ? SAMPLE_DETAIL : 0u);
 	s->processes_exported = chosen;
-	s->processes_detailed = detail;
 	free(v);
 	return 0;
 }
