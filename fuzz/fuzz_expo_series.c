@@ -4,11 +4,14 @@
  * bytes in comm, user, unit and exe; rollup and quadrants present or not; mapped files with any
  * device, inode and path bytes (devices and inodes drawn from a few values, so files collide
  * often), spread over the processes through struct mapfile_set as the collector does. Then
- * snapshot_finish() (any --top), expo_render() and expo_render_tail() in both formats.
+ * snapshot_finish() (any --top, --detail-top, --top-min-age, --top-margin and clock), a second
+ * choice (select_processes(), other options) with the first as the last cycle's, as the
+ * collector makes one every cycle, expo_render() and expo_render_tail() in both formats.
  *
- * Properties, in both formats: every sample line's series (the text before its value) appears
- * once; every family has one TYPE line and its samples follow it without interleaving; the
- * OpenMetrics text ends in "# EOF". Paths or names that differ only in bytes that render alike
+ * Properties: the choice has at most --top processes (any number with 0), the detail tier at
+ * most --detail-top of them and only processes chosen. In both formats: every sample line's
+ * series (the text before its value) appears once; every family has one TYPE line and its
+ * samples follow it without interleaving; the OpenMetrics text ends in "# EOF". Paths or names that differ only in bytes that render alike
  * (invalid UTF-8, a literal U+FFFD, NUL) are exactly what this looks for.
  *
  * Input: a byte stream read front to back (below, "byte" is the next one, 0 when it runs out).
@@ -127,6 +130,33 @@ static void check(char *text, size_t len, bool om)
 	free(types);
 }
 
+/* The dampers and the clock: any margin, an age of up to 4 minutes, a now that may be before
+ * some processes' start (the clock went back). */
+static void choose(struct in *in, const struct snapshot *s, struct select_opts *sel)
+{
+	sel->top_margin_pct = u8(in) * 4u;
+	sel->top_min_age_ns = (uint64_t)u8(in) * 1000000000u;
+	sel->now_ns = (s->btime + u32(in) % 50000000u) * 1000000000u;
+}
+
+static void check_choice(const struct snapshot *s, const struct select_opts *sel)
+{
+	size_t i, exported = 0, detailed = 0;
+
+	for (i = 0; i < s->nprocs; i++) {
+		uint32_t f = s->procs[i].flags;
+
+		if ((f & SAMPLE_DETAIL) && !(f & SAMPLE_EXPORTED))
+			abort(); /* detail without the summary */
+		exported += (f & SAMPLE_EXPORTED) != 0;
+		detailed += (f & SAMPLE_DETAIL) != 0;
+	}
+	if (exported != s->processes_exported || (sel->top && exported > sel->top) ||
+	    (sel->detail_top && detailed > sel->detail_top) ||
+	    (!sel->detail_top && detailed != exported))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -137,7 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct snapshot *s = snapshot_new(mode);
 	struct mapfiles *files = mapfiles_new(u8(&in) % 2 ? 1 << 20 : 64);
 	struct mapfile_set sets[4] = { { 0 } };
-	struct select_opts sel = { .top = u8(&in) % 8 };
+	struct select_opts sel = { .top = u8(&in) % 8, .detail_top = u8(&in) % 4 };
+	struct select_memory last = { 0 };
 	size_t nprocs = u8(&in) % 16, nfiles, i;
 	uint32_t pid = 0;
 
@@ -195,8 +226,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s->smaps_full_reads = u8(&in);
 	s->smaps_carried = u8(&in);
 	s->smaps_carried_max_age_ns = u32(&in);
+	choose(&in, s, &sel);
 	if (snapshot_finish(s, &sel) < 0)
 		abort();
+	check_choice(s, &sel);
+	/* the next cycle's choice, with this one as the last: incumbents, margins, reused pids */
+	if (select_memory_save(&last, s) < 0)
+		abort();
+	sel = (struct select_opts){ .top = u8(&in) % 8, .detail_top = u8(&in) % 4, .prev = &last };
+	choose(&in, s, &sel);
+	if (select_processes(s, &sel) < 0)
+		abort();
+	check_choice(s, &sel);
+	select_memory_done(&last);
 
 	for (int f = 0; f < EXPO_FORMAT_COUNT; f++) {
 		struct buf out = BUF_INIT;

@@ -81,7 +81,7 @@ def once_runs():
     p = run("--once (real /proc, --smaps full, --top 0 --detail-top 0)", [BIN, "--once", "--smaps", "full", "--top", "0", "--detail-top", "0"])
     if p.returncode == 0 and not parse(p.stdout.decode()):
         failures.append("--once on /proc wrote no samples")
-    p = run("--once (tests/fixtures/proc, --smaps full, --top 0)",
+    p = run("--once (tests/fixtures/proc, --smaps full, --top 0 --detail-top 0)",
             [BIN, "--once", "--smaps", "full", "--top", "0", "--detail-top", "0", "--procfs", os.path.join(FIXTURES, "proc")])
     if p.returncode == 0 and sample_value(parse(p.stdout.decode()), "procmem_processes") is None:
         failures.append("--once on the fixtures wrote no procmem_processes")
