@@ -34,9 +34,9 @@ LDFLAGS     ?=
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-LIB_SRCS := src/accept.c src/arena.c src/auth.c src/buf.c src/carry.c src/cgroup.c src/collect.c src/config.c \
+LIB_SRCS := src/accept.c src/arena.c src/auth.c src/base64.c src/buf.c src/carry.c src/cgroup.c src/collect.c src/config.c \
 	src/expo.c src/gz.c src/http.c src/mapfiles.c src/mmshare.c src/notify.c src/procfs.c src/publish.c \
-	src/snapshot.c src/tls.c src/users.c src/page.c src/select.c src/utf8.c src/webconfig.c
+	src/snapshot.c src/tls.c src/users.c src/page.c src/select.c src/utf8.c src/webconfig.c src/workq.c
 MAIN_SRC := src/main.c
 
 # release objects, and the same under ASan+UBSan for the test build

@@ -17,9 +17,9 @@
  * struct auth is immutable after loading but for the per-user verification cache, which a mutex
  * guards: auth_check() and auth_check_cached() may run on several threads at once.
  *
- * struct auth_verifier runs auth_check() on a worker thread with a bounded queue, so that the
- * HTTP server's thread never waits for bcrypt: it hands the check over, suspends the connection
- * and resumes it from the completion callback.
+ * struct auth_verifier runs auth_check() on a worker thread with a bounded queue (workq.h), so
+ * that the HTTP server's thread never waits for bcrypt: it hands the check over, suspends the
+ * connection and resumes it from the completion callback.
  */
 #ifndef PROCMEM_AUTH_H
 #define PROCMEM_AUTH_H
@@ -76,14 +76,15 @@ int auth_check(struct auth *a, const char *user, size_t user_len, const char *pa
 /* ---- checks off the caller's thread ---- */
 
 struct auth_verifier;
-/* Called on the worker thread with the result (1 right, 0 wrong or shut down). */
+/* Called with the result (1 right, 0 wrong): on the worker thread; for a check still queued when
+ * the verifier is freed, with 0 on the thread that frees it. */
 typedef void (*auth_done_fn)(void *userdata, int ok);
 
 /* Starts the worker; at most queue_max checks wait at once. */
 int auth_verifier_new(struct auth *a, unsigned queue_max, struct auth_verifier **ret);
-/* Queues a check of the credentials (copied). 0: done() will be called exactly once, from the
- * worker. -EAGAIN: the queue is full; -ESHUTDOWN: being stopped; -ENOMEM. done() is not called
- * when this fails. */
+/* Queues a check of the credentials (copied). 0: done() will be called exactly once.
+ * -EAGAIN: the queue is full; -ESHUTDOWN: being stopped; -ENOMEM. done() is not called when
+ * this fails. */
 int auth_verifier_submit(struct auth_verifier *v, const char *user, size_t user_len,
 			 const char *pass, size_t pass_len, auth_done_fn done, void *userdata);
 /* Stops the worker: the check in progress completes, the queued ones get done(userdata, 0);

@@ -1,4 +1,5 @@
 /* auth.c — HTTP basic auth: the users file, credential decoding, bcrypt checks; see auth.h.
+ * The base64 under the credentials is base64.c's; the thread that runs checks is workq.c's.
  *
  * bcrypt comes from libcrypt (libxcrypt) through crypt_rn(), with the stored hash as the setting:
  * the result equals the stored hash exactly when the password is right. The verification cache
@@ -20,6 +21,9 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+
+#include "base64.h"
+#include "workq.h"
 
 #define MAC_LEN 32	/* SHA-256 */
 #define BCRYPT_LEN 60	/* "$2b$10$" + 22 characters of salt + 31 of hash */
@@ -320,54 +324,6 @@ bool auth_same(const struct auth *a, const struct auth *b)
 
 /* ---- the Authorization header -------------------------------------------------------------- */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 (RFC 4648, padded) of exactly len characters into out, which has room for
- * len / 4 * 3 bytes; returns the decoded length or -EINVAL. */
-static ssize_t b64_decode(const char *s, size_t len, unsigned char *out)
-{
-	size_t o = 0;
-
-	if (len == 0 || len % 4)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
-		unsigned pad = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			if (s[i + k] == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad)
-				return -EINVAL; /* data after '=' */
-			v[k] = b64_value((unsigned char)s[i + k]);
-			if (v[k] < 0)
-				return -EINVAL;
-		}
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)((v[1] & 0xf) << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)((v[2] & 0x3) << 6 | v[3]);
-	}
-	return (ssize_t)o;
-}
-
 int auth_decode_basic(const char *header, char **ret, size_t *ret_len, size_t *ret_colon)
 {
 	const char *p = header;
@@ -384,12 +340,12 @@ int auth_decode_basic(const char *header, char **ret, size_t *ret_len, size_t *r
 	len = strlen(p);
 	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 		len--;
-	out = malloc(len / 4 * 3 + 1);
+	out = malloc(BASE64_DECODED_MAX(len) + 1);
 	if (!out)
 		return -ENOMEM;
-	n = b64_decode(p, len, out);
+	n = base64_decode(p, len, out);
 	if (n < 0 || memchr(out, '\0', (size_t)n) || !(colon = memchr(out, ':', (size_t)n))) {
-		auth_free_credentials((char *)out, len / 4 * 3 + 1);
+		auth_free_credentials((char *)out, BASE64_DECODED_MAX(len) + 1);
 		return -EINVAL;
 	}
 	out[n] = '\0';
@@ -478,58 +434,33 @@ int auth_check(struct auth *a, const char *user, size_t user_len, const char *pa
 	return ok;
 }
 
-/* ---- the verifier thread ------------------------------------------------------------------- */
+/* ---- checks off the caller's thread ----------------------------------------------------------- */
 
-struct job {
-	struct job *next;
+struct auth_verifier {
+	struct auth *auth;
+	struct workq *q;
+};
+
+/* One check waiting for the worker: its credentials, copied (zeroed when freed). */
+struct check {
+	struct auth *auth;
 	auth_done_fn done;
 	void *userdata;
 	size_t user_len, pass_len;
 	char creds[]; /* user, then password */
 };
 
-struct auth_verifier {
-	struct auth *auth;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct job *head, **tail;
-	unsigned queued, queue_max;
-	bool stopping;
-};
-
-static void job_free(struct job *j)
+/* The worker's job (workq_fn): a cancelled check fails. */
+static void check_run(void *arg, bool cancelled)
 {
+	struct check *j = arg;
+	int ok = 0;
+
+	if (!cancelled)
+		ok = auth_check(j->auth, j->creds, j->user_len, j->creds + j->user_len, j->pass_len);
+	j->done(j->userdata, ok);
 	explicit_bzero(j->creds, j->user_len + j->pass_len);
 	free(j);
-}
-
-static void *verifier_main(void *arg)
-{
-	struct auth_verifier *v = arg;
-
-	pthread_mutex_lock(&v->lock);
-	for (;;) {
-		struct job *j;
-		int ok;
-
-		while (!v->head && !v->stopping)
-			pthread_cond_wait(&v->wake, &v->lock);
-		if (v->stopping)
-			break;
-		j = v->head;
-		v->head = j->next;
-		if (!v->head)
-			v->tail = &v->head;
-		v->queued--;
-		pthread_mutex_unlock(&v->lock);
-		ok = auth_check(v->auth, j->creds, j->user_len, j->creds + j->user_len, j->pass_len);
-		j->done(j->userdata, ok);
-		job_free(j);
-		pthread_mutex_lock(&v->lock);
-	}
-	pthread_mutex_unlock(&v->lock);
-	return NULL;
 }
 
 int auth_verifier_new(struct auth *a, unsigned queue_max, struct auth_verifier **ret)
@@ -542,16 +473,10 @@ int auth_verifier_new(struct auth *a, unsigned queue_max, struct auth_verifier *
 	if (!v)
 		return -ENOMEM;
 	v->auth = a;
-	v->queue_max = queue_max;
-	v->tail = &v->head;
-	pthread_mutex_init(&v->lock, NULL);
-	pthread_cond_init(&v->wake, NULL);
-	r = pthread_create(&v->thread, NULL, verifier_main, v);
-	if (r != 0) {
-		pthread_cond_destroy(&v->wake);
-		pthread_mutex_destroy(&v->lock);
+	r = workq_new(queue_max, &v->q);
+	if (r < 0) {
 		free(v);
-		return -r;
+		return r;
 	}
 	*ret = v;
 	return 0;
@@ -560,50 +485,29 @@ int auth_verifier_new(struct auth *a, unsigned queue_max, struct auth_verifier *
 int auth_verifier_submit(struct auth_verifier *v, const char *user, size_t user_len, const char *pass,
 			 size_t pass_len, auth_done_fn done, void *userdata)
 {
-	struct job *j;
-	int r = 0;
+	struct check *j;
+	int r;
 
 	assert(v && user && pass && done);
 	j = malloc(sizeof(*j) + user_len + pass_len);
 	if (!j)
 		return -ENOMEM;
-	*j = (struct job){ .done = done, .userdata = userdata, .user_len = user_len, .pass_len = pass_len };
+	*j = (struct check){ .auth = v->auth, .done = done, .userdata = userdata, .user_len = user_len,
+			     .pass_len = pass_len };
 	memcpy(j->creds, user, user_len);
 	memcpy(j->creds + user_len, pass, pass_len);
-	pthread_mutex_lock(&v->lock);
-	if (v->stopping)
-		r = -ESHUTDOWN;
-	else if (v->queued >= v->queue_max)
-		r = -EAGAIN;
-	else {
-		*v->tail = j;
-		v->tail = &j->next;
-		v->queued++;
-		pthread_cond_signal(&v->wake);
+	r = workq_submit(v->q, check_run, j);
+	if (r < 0) {
+		explicit_bzero(j->creds, user_len + pass_len);
+		free(j);
 	}
-	pthread_mutex_unlock(&v->lock);
-	if (r < 0)
-		job_free(j);
 	return r;
 }
 
 void auth_verifier_free(struct auth_verifier *v)
 {
-	struct job *j;
-
 	if (!v)
 		return;
-	pthread_mutex_lock(&v->lock);
-	v->stopping = true;
-	pthread_cond_signal(&v->wake);
-	pthread_mutex_unlock(&v->lock);
-	pthread_join(v->thread, NULL);
-	while ((j = v->head)) {
-		v->head = j->next;
-		j->done(j->userdata, 0);
-		job_free(j);
-	}
-	pthread_cond_destroy(&v->wake);
-	pthread_mutex_destroy(&v->lock);
+	workq_free(v->q);
 	free(v);
 }
