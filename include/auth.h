@@ -35,7 +35,9 @@ struct auth;
  * sets *ret_line to the 1-based line and writes the reason (never a hash) into err. Draws the
  * random key of the verification cache and the dummy hash's salt from the kernel. */
 int auth_parse(const char *text, size_t len, struct auth **ret, unsigned *ret_line, struct buf *err);
-/* Reads and parses the file at path; err gets "PATH:LINE: reason" or "PATH: reason". */
+/* Reads and parses the file at path; err gets "PATH:LINE: reason" or "PATH: reason". Returns 0;
+ * -EINVAL for what the file says, -ENOMEM, or the negative errno of reading it (-ENOENT,
+ * -EACCES, -EFBIG past 1 MiB, ...). */
 int auth_load(const char *path, struct auth **ret, struct buf *err);
 void auth_free(struct auth *a); /* accepts NULL */
 

@@ -268,7 +268,7 @@ int auth_load(const char *path, struct auth **ret, struct buf *err)
 	explicit_bzero(text.buf, text.len);
 	buf_done(&text);
 	buf_done(&why);
-	return r < 0 ? -EINVAL : 0;
+	return r < 0 ? r : 0;
 }
 
 void auth_free(struct auth *a)

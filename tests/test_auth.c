@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -136,6 +137,42 @@ static void test_users_file_refuses_bad_lines_with_line_and_reason(void **state)
 	expect_refused_n("prom:" H04 "\n\0ops:" H04 "\n", 5 + 60 + 1 + 1 + 4 + 60 + 1, 2, "NUL");
 	expect_refused("", 0, "no users");
 	expect_refused("# nobody\n\n", 0, "no users");
+}
+
+/* auth_load() returns the reason as a negative errno: a bad file is -EINVAL, a file it cannot
+ * read is the read's own error (not folded into -EINVAL, nor is -ENOMEM) */
+static void test_load_returns_the_errno_of_what_failed(void **state)
+{
+	char dir[] = "/tmp/test_auth.XXXXXX", path[64];
+	struct buf err = BUF_INIT;
+	struct auth *a = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/users", dir);
+	assert_int_equal(auth_load(path, &a, &err), -ENOENT);
+	assert_non_null(strstr(err.buf, path));
+	assert_null(a);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("prom:secret\n", f);
+	fclose(f);
+	buf_reset(&err);
+	assert_int_equal(auth_load(path, &a, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, ":1: "));
+	assert_null(a);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("prom:" H04 "\n", f);
+	fclose(f);
+	buf_reset(&err);
+	assert_int_equal(auth_load(path, &a, &err), 0);
+	assert_int_equal(auth_user_count(a), 1);
+	auth_free(a);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	buf_done(&err);
 }
 
 static void test_users_file_names_are_compared_exactly(void **state)
@@ -375,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_weak_users_are_named_with_cost_and_line),
 		cmocka_unit_test(test_users_file_refuses_bad_lines_with_line_and_reason),
 		cmocka_unit_test(test_users_file_names_are_compared_exactly),
+		cmocka_unit_test(test_load_returns_the_errno_of_what_failed),
 		cmocka_unit_test(test_header_decodes_basic_credentials),
 		cmocka_unit_test(test_header_refuses_malformed_credentials),
 	};
