@@ -455,6 +455,29 @@ static void cell_end(struct buf *cells, struct cell *c)
 	c->width = columns(cells->buf + c->off, c->len);
 }
 
+/* Appends process p's cell in column k: its text, or a size ('-' where it was not read). */
+static void text_cell(struct buf *cells, const struct proc_sample *p, int k)
+{
+	bool have = true;
+	uint64_t v = 0;
+
+	switch (k) {
+	case COL_PID: buf_add_u64(cells, p->pid); return;
+	case COL_USER: text_str(cells, &p->user, PAGE_TEXT); return;
+	case COL_COMM: text_str(cells, &p->comm, PAGE_TEXT); return;
+	case COL_UNIT: text_str(cells, &p->unit, PAGE_TEXT); return;
+	case COL_SWAP: have = p->status.have & PROC_STATUS_VMSWAP, v = p->status.vm_swap; break;
+	case COL_USS: have = have_uss(p), v = uss(p); break;
+	case COL_PSS: have = have_pss(p), v = p->rollup.pss; break;
+	case COL_RSS: have = p->status.have & PROC_STATUS_VMRSS, v = p->status.vm_rss; break;
+	default: have = p->flags & SAMPLE_QUADRANTS, v = p->quad[k - COL_QUAD].pss; break;
+	}
+	if (have)
+		page_size(cells, v);
+	else
+		buf_addch(cells, '-');
+}
+
 static void text_processes(const struct snapshot *s, struct buf *out)
 {
 	static const char *const head[NCOLS] = { "PID", "User", "Command", "Swap", "USS", "PSS", "RSS",
@@ -476,36 +499,12 @@ static void text_processes(const struct snapshot *s, struct buf *out)
 		cell_end(&cells, &c[0][k]);
 	}
 	for (r = 0; r < n; r++) {
-		const struct proc_sample *p = top[r];
-		struct cell *row = c[r + 1];
-
 		for (k = 0; k < NCOLS; k++) {
-			bool have = true;
-			uint64_t v = 0;
-
-			row[k].off = cells.len;
-			switch (k) {
-			case COL_PID: buf_add_u64(&cells, p->pid); break;
-			case COL_USER: text_str(&cells, &p->user, PAGE_TEXT); break;
-			case COL_COMM: text_str(&cells, &p->comm, PAGE_TEXT); break;
-			case COL_UNIT: text_str(&cells, &p->unit, PAGE_TEXT); break;
-			case COL_SWAP: have = p->status.have & PROC_STATUS_VMSWAP, v = p->status.vm_swap; break;
-			case COL_USS: have = have_uss(p), v = uss(p); break;
-			case COL_PSS: have = have_pss(p), v = p->rollup.pss; break;
-			case COL_RSS: have = p->status.have & PROC_STATUS_VMRSS, v = p->status.vm_rss; break;
-			default:
-				have = p->flags & SAMPLE_QUADRANTS, v = p->quad[k - COL_QUAD].pss;
-				break;
-			}
-			if (k >= COL_SWAP && k < COL_UNIT) {
-				if (have)
-					page_size(&cells, v);
-				else
-					buf_addch(&cells, '-');
-			}
-			cell_end(&cells, &row[k]);
+			c[r + 1][k].off = cells.len;
+			text_cell(&cells, top[r], k);
+			cell_end(&cells, &c[r + 1][k]);
 		}
-		missing = missing || (s->mode != SMAPS_OFF && !have_pss(p));
+		missing = missing || (s->mode != SMAPS_OFF && !have_pss(top[r]));
 	}
 	buf_addf(out, "The %zu processes with most %s%s:\n", n, rank_word(s),
 		 s->mode == SMAPS_FULL ? " (the quadrants' columns are their PSS)" : "");
