@@ -331,7 +331,7 @@ static int run_render(struct collector *c, unsigned reps, unsigned top, bool fir
 	}
 	/* the pages for people (/ and /top), rendered once per cycle once asked for */
 	for (f = 0; f < PAGE_KIND_COUNT; f++) {
-		struct page_info info = { "bench", "host" };
+		struct page_info info = { .version = "bench", .host = "host" };
 		uint64_t best = UINT64_MAX;
 		size_t at, len = 0;
 

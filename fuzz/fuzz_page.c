@@ -121,7 +121,7 @@ static size_t render_lines(const char *comm, size_t cl, const char *user, size_t
 {
 	struct snapshot *s = snapshot_new(SMAPS_FULL);
 	struct select_opts sel = { 0 };
-	struct page_info info = { "fuzz", "host" };
+	struct page_info info = { .version = "fuzz", .host = "host" };
 	struct proc_sample *p;
 	struct buf out = BUF_INIT;
 	size_t at, n;

@@ -21,9 +21,11 @@
 #define PROCMEM_HTTP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
+#include "page.h"
 #include "publish.h"
 #include "webconfig.h"
 
@@ -45,5 +47,11 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 void http_stop(struct http_server *s);
 /* The address it listens on, as "HOST:PORT" (the real port when 0 was asked for). */
 const char *http_address(const struct http_server *s);
+
+/* The endpoints the landing page lists, from the route table (path and a few words of HTML,
+ * static strings), in its order: up to max into out; returns how many. HTTP_ENDPOINTS_MAX is
+ * room for all of them. */
+#define HTTP_ENDPOINTS_MAX 16
+size_t http_endpoints(struct page_endpoint *out, size_t max);
 
 #endif

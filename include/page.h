@@ -36,9 +36,19 @@ enum page_kind {
 };
 const char *page_content_type(enum page_kind k);
 
+/* An endpoint the landing page lists: its path, and what it serves in a few words of HTML.
+ * Both are written into the page as they are: they come from the source (http.c's route
+ * table), never from a client or the kernel. */
+struct page_endpoint {
+	const char *path;
+	const char *what;
+};
+
 struct page_info {
 	const char *version; /* the exporter's */
 	const char *host;    /* the machine's name, or NULL */
+	const struct page_endpoint *endpoints; /* the HTML page's list of links; none: no list */
+	size_t nendpoints;
 };
 
 /* Appends the page for snapshot s. *ret_age_at is the offset in out where the age goes. The

@@ -40,9 +40,11 @@ struct publisher *publisher_new(int gzip_level);
  * the publisher (it records there which variants are wanted): stop the readers first. */
 void publisher_free(struct publisher *p);
 
-/* What the pages name besides the snapshot's figures (copied); before the first publication.
- * Returns 0 or -ENOMEM. */
-int publisher_set_page_info(struct publisher *p, const char *version, const char *host);
+/* What the pages name besides the snapshot's figures (copied; the endpoints' strings are not,
+ * and must outlive the publisher: http_endpoints() gives static ones); before the first
+ * publication. Returns 0 or -ENOMEM. */
+int publisher_set_page_info(struct publisher *p, const char *version, const char *host,
+			    const struct page_endpoint *endpoints, size_t nendpoints);
 
 /* Takes ownership of snap; renders the wanted variants, then makes it current. -ENOMEM leaves
  * the previous publication current (and frees snap). */

@@ -161,8 +161,6 @@ static enum MHD_Result reply(struct http_server *s, struct MHD_Connection *c, un
 
 	if (resp) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-		if (code == 405)
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 		if (code == 401)
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 						"Basic realm=\"procmem_exporter\", charset=\"UTF-8\"");
@@ -177,6 +175,25 @@ static enum MHD_Result reply_text(struct http_server *s, struct MHD_Connection *
 {
 	return reply(s, c, code, "text/plain; charset=utf-8", body);
 }
+
+/* ---- the route table: one row per endpoint (after the handlers, below) ----------------------- */
+
+struct route;
+typedef enum MHD_Result (*route_fn)(struct http_server *s, struct MHD_Connection *c, const struct route *r);
+
+enum route_flag {
+	ROUTE_GET = 1u << 0,	/* the methods it answers (HEAD: as GET, without the body) */
+	ROUTE_HEAD = 1u << 1,
+	ROUTE_HEALTH = 1u << 2, /* with basic auth and health_open, it wants no credentials */
+};
+
+struct route {
+	const char *path;    /* exactly, after libmicrohttpd's unescaping (see unescape) */
+	route_fn serve;	     /* called for an allowed method, credentials checked, no body */
+	enum page_kind page; /* serve_page's page */
+	unsigned flags;	     /* enum route_flag */
+	const char *what;    /* the landing page's few words on it (HTML); NULL: not listed */
+};
 
 /* ---- /metrics ------------------------------------------------------------------------------ */
 
@@ -235,7 +252,7 @@ static void render_tail(struct http_server *s, enum expo_format f, struct buf *o
 	expo_render_tail(&t, f, out);
 }
 
-static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connection *c)
+static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connection *c, const struct route *r)
 {
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
@@ -248,6 +265,7 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	unsigned n = 0;
 	enum MHD_Result ret;
 
+	(void)r;
 	m = metrics_resp_new(s, c, &ret);
 	if (!m)
 		return ret;
@@ -285,10 +303,11 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 
 /* ---- the other endpoints --------------------------------------------------------------------- */
 
-/* / and /top: the publication's page with the cycle's age spliced in (see page.h), sent like
- * /metrics from the cached rendering without a copy. */
-static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *c, enum page_kind k)
+/* / and /top: the publication's page (the route's) with the cycle's age spliced in (see
+ * page.h), sent like /metrics from the cached rendering without a copy. */
+static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *c, const struct route *r)
 {
+	enum page_kind k = r->page;
 	struct MHD_Response *resp;
 	struct metrics_resp *m;
 	struct rendering page;
@@ -330,20 +349,96 @@ static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *
 	return queue(s, c, 200, resp);
 }
 
-static enum MHD_Result serve_healthy(struct http_server *s, struct MHD_Connection *c)
+static enum MHD_Result serve_healthy(struct http_server *s, struct MHD_Connection *c, const struct route *r)
 {
 	uint64_t last = publisher_last_ns(s->pub), now = mono_ns();
 
+	(void)r;
 	if (now - (last ? last : s->started_ns) <= s->stale_ns)
 		return reply_text(s, c, 200, "OK\n");
 	return reply_text(s, c, 503, "Collection has stalled: no cycle completed recently.\n");
 }
 
-static enum MHD_Result serve_ready(struct http_server *s, struct MHD_Connection *c)
+static enum MHD_Result serve_ready(struct http_server *s, struct MHD_Connection *c, const struct route *r)
 {
+	(void)r;
 	if (publisher_last_ns(s->pub))
 		return reply_text(s, c, 200, "Ready\n");
 	return reply_text(s, c, 503, "Not ready: the first collection cycle has not completed.\n");
+}
+
+/* Adding an endpoint: a handler above and a row here. No endpoint takes a request body (see
+ * on_request), so the methods are GET and HEAD. */
+static const struct route routes[] = {
+	{ "/metrics", serve_metrics, PAGE_HTML, ROUTE_GET | ROUTE_HEAD, "the exposition, for Prometheus" },
+	{ "/", serve_page, PAGE_HTML, ROUTE_GET | ROUTE_HEAD, NULL },
+	{ "/top", serve_page, PAGE_TEXT, ROUTE_GET | ROUTE_HEAD,
+	  "this table as plain text, for <code>curl -s HOST:PORT/top</code>" },
+	{ "/-/healthy", serve_healthy, PAGE_HTML, ROUTE_GET | ROUTE_HEAD | ROUTE_HEALTH,
+	  "200 while collection cycles keep completing" },
+	{ "/-/ready", serve_ready, PAGE_HTML, ROUTE_GET | ROUTE_HEAD | ROUTE_HEALTH,
+	  "200 once the first cycle has completed" },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+static_assert(NROUTES <= HTTP_ENDPOINTS_MAX, "http.h's HTTP_ENDPOINTS_MAX is too small for the route table");
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} methods[] = { { MHD_HTTP_METHOD_GET, ROUTE_GET }, { MHD_HTTP_METHOD_HEAD, ROUTE_HEAD } };
+
+/* The route of path, or NULL. */
+static const struct route *route_find(const char *path)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		if (strcmp(routes[i].path, path) == 0)
+			return &routes[i];
+	return NULL;
+}
+
+static bool route_allows(const struct route *r, const char *method)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(methods[i].name, method) == 0)
+			return r->flags & methods[i].flag;
+	return false;
+}
+
+/* 405, with the route's methods in Allow ("GET, HEAD") and in the text ("GET or HEAD"). */
+static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Connection *c,
+					  const struct route *r)
+{
+	struct buf allow = BUF_INIT, text = BUF_INIT;
+	struct MHD_Response *resp;
+
+	buf_addstr(&text, "Method not allowed: use ");
+	for (size_t i = 0, n = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (!(r->flags & methods[i].flag))
+			continue;
+		buf_addf(&allow, "%s%s", n ? ", " : "", methods[i].name);
+		buf_addf(&text, "%s%s", n++ ? " or " : "", methods[i].name);
+	}
+	buf_addstr(&text, ".\n");
+	resp = buf_failed(&allow) || buf_failed(&text)
+		       ? NULL
+		       : MHD_create_response_from_buffer(text.len, text.buf, MHD_RESPMEM_MUST_COPY);
+	if (resp) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow.buf);
+	}
+	buf_done(&allow);
+	buf_done(&text);
+	return queue(s, c, 405, resp);
+}
+
+size_t http_endpoints(struct page_endpoint *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NROUTES && n < max; i++)
+		if (routes[i].what)
+			out[n++] = (struct page_endpoint){ routes[i].path, routes[i].what };
+	return n;
 }
 
 /* ---- connections: the least-recently-active list ------------------------------------------ */
@@ -504,13 +599,13 @@ static void auth_done(void *userdata, int ok)
 	MHD_resume_connection(p->c); /* the last touch: p may be freed from here on */
 }
 
-static bool needs_auth(const struct http_server *s, const char *url)
+/* Whether a request for route r (NULL: no such path, which is answered 404 only to those with
+ * credentials) must bring them. */
+static bool needs_auth(const struct http_server *s, const struct route *r)
 {
 	if (!s->auth)
 		return false;
-	if (s->health_open && (strcmp(url, "/-/healthy") == 0 || strcmp(url, "/-/ready") == 0))
-		return false;
-	return true;
+	return !(s->health_open && r && (r->flags & ROUTE_HEALTH));
 }
 
 /* First call of a request that needs credentials: 1 when they verify at once (cached); 0 when
@@ -579,6 +674,78 @@ static bool has_body(struct MHD_Connection *c)
 	return *len != '\0';
 }
 
+/* The first call of a request, once its headers are in: checks credentials, and sets *req_cls
+ * to s->pass, s->fail or a struct pending. true: answer it now (it has a body; see on_request);
+ * false: return *ret (wait for the next call, or the verifier's answer). */
+static bool first_call(struct http_server *s, struct MHD_Connection *c, const char *url, void **req_cls,
+		       enum MHD_Result *ret)
+{
+	int r;
+
+	*ret = MHD_YES;
+	conn_touch(s, c);
+	if (!needs_auth(s, route_find(url))) {
+		*req_cls = &s->pass;
+	} else {
+		r = authorize(s, c, req_cls, ret);
+		if (r < 0) {
+			*ret = MHD_NO;
+			return false;
+		}
+		if (r > 0)
+			*req_cls = &s->pass;
+		else if (*req_cls != &s->fail)
+			return false; /* suspended until the verifier answers */
+	}
+	return has_body(c);
+}
+
+/* A call after the verifier's answer resumed the connection. true: answer it now. */
+static bool resumed_call(struct http_server *s, struct MHD_Connection *c, struct pending *p)
+{
+	/* back in the list, as active as can be */
+	struct conn *n = conn_of(c);
+
+	if (n && n->suspended) {
+		n->suspended = false;
+		conn_append(s, n);
+	}
+	/* resumed, libmicrohttpd repeats the first call */
+	if (!p->resumed) {
+		p->resumed = true;
+		return has_body(c);
+	}
+	return true;
+}
+
+/* The answer, credentials known (p->ok): refusals first, then the route's handler. */
+static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *c, const char *url,
+			      const char *method, const struct pending *p)
+{
+	const struct route *r;
+
+	switch (atomic_load(&p->ok)) {
+	case 1:
+		break;
+	case -EAGAIN:
+		return reply_text(s, c, 429, "Too many authentication attempts at once; retry later.\n");
+	case -EIO:
+		return reply_text(s, c, 503, "Cannot check credentials now.\n");
+	default:
+		return unauthorized(s, c);
+	}
+	r = route_find(url);
+	if (!r)
+		return reply_text(s, c, 404, "Not found. Metrics are at /metrics.\n");
+	if (!route_allows(r, method))
+		return method_not_allowed(s, c, r);
+	/* RFC 9110, 9.3.1: a body in a GET has no meaning, and a server may refuse it; served, it
+	 * would leave the rest of the connection to be guessed (request smuggling) */
+	if (has_body(c))
+		return reply_text(s, c, 400, "A GET or HEAD request takes no body.\n");
+	return r->serve(s, c, r);
+}
+
 /* A request is answered on the call after its first, once libmicrohttpd has all of it: a
  * response queued on the first call costs the connection its keep-alive. Not so a request with
  * a body: no endpoint takes one, so it is answered on the first call, before the body is read
@@ -591,90 +758,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct http_server *s = cls;
 	struct pending *p = *req_cls;
-	enum { R_METRICS, R_ROOT, R_TOP, R_HEALTHY, R_READY, R_NONE } route;
-	bool body;
+	enum MHD_Result ret = MHD_YES;
 
 	(void)version;
 	(void)upload_data;
 	if (!p) {
-		/* the first call, once the headers are in: check credentials */
-		enum MHD_Result ret = MHD_YES;
-		int r;
-
-		conn_touch(s, c);
-		if (!needs_auth(s, url)) {
-			*req_cls = &s->pass;
-		} else {
-			r = authorize(s, c, req_cls, &ret);
-			if (r < 0)
-				return MHD_NO;
-			if (r > 0)
-				*req_cls = &s->pass;
-			else if (*req_cls != &s->fail)
-				return ret; /* suspended until the verifier answers */
-		}
-		if (!has_body(c))
-			return MHD_YES;
+		if (!first_call(s, c, url, req_cls, &ret))
+			return ret;
 		p = *req_cls;
 	} else if (p != &s->pass && p != &s->fail) {
-		/* resumed after the verifier's answer: back in the list, as active as can be */
-		struct conn *n = conn_of(c);
-		if (n && n->suspended) {
-			n->suspended = false;
-			conn_append(s, n);
-		}
-		/* resumed, libmicrohttpd repeats the first call */
-		if (!p->resumed) {
-			p->resumed = true;
-			if (!has_body(c))
-				return MHD_YES;
-		}
+		if (!resumed_call(s, c, p))
+			return MHD_YES;
 	}
 	/* The final call (no upload data), or the first call of a request with a body */
-	body = has_body(c);
 	*upload_data_size = 0;
-	switch (atomic_load(&p->ok)) {
-	case 1:
-		break;
-	case -EAGAIN:
-		return reply_text(s, c, 429, "Too many authentication attempts at once; retry later.\n");
-	case -EIO:
-		return reply_text(s, c, 503, "Cannot check credentials now.\n");
-	default:
-		return unauthorized(s, c);
-	}
-	if (strcmp(url, "/metrics") == 0)
-		route = R_METRICS;
-	else if (strcmp(url, "/") == 0)
-		route = R_ROOT;
-	else if (strcmp(url, "/top") == 0)
-		route = R_TOP;
-	else if (strcmp(url, "/-/healthy") == 0)
-		route = R_HEALTHY;
-	else if (strcmp(url, "/-/ready") == 0)
-		route = R_READY;
-	else
-		return reply_text(s, c, 404, "Not found. Metrics are at /metrics.\n");
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return reply_text(s, c, 405, "Method not allowed: use GET or HEAD.\n");
-	/* RFC 9110, 9.3.1: a body in a GET has no meaning, and a server may refuse it; served, it
-	 * would leave the rest of the connection to be guessed (request smuggling) */
-	if (body)
-		return reply_text(s, c, 400, "A GET or HEAD request takes no body.\n");
-	switch (route) {
-	case R_METRICS:
-		return serve_metrics(s, c);
-	case R_ROOT:
-		return serve_page(s, c, PAGE_HTML);
-	case R_TOP:
-		return serve_page(s, c, PAGE_TEXT);
-	case R_HEALTHY:
-		return serve_healthy(s, c);
-	case R_READY:
-		return serve_ready(s, c);
-	default:
-		return MHD_NO;
-	}
+	return answer(s, c, url, method, p);
 }
 
 /* libmicrohttpd decodes %HH in the path in place, and hands it over as a C string: "%00"

@@ -461,11 +461,13 @@ static int run_daemon(struct config *cfg, const struct web_config *web, struct c
 	pub = publisher_new(cfg->gzip_level);
 	{
 		char host[256] = "";
+		struct page_endpoint links[HTTP_ENDPOINTS_MAX];
+		size_t nlinks = http_endpoints(links, HTTP_ENDPOINTS_MAX);
 
 		/* the pages name the machine: a person may have several open */
 		if (gethostname(host, sizeof(host) - 1) < 0)
 			host[0] = '\0';
-		if (pub && publisher_set_page_info(pub, PROCMEM_VERSION, host) < 0) {
+		if (pub && publisher_set_page_info(pub, PROCMEM_VERSION, host, links, nlinks) < 0) {
 			publisher_free(pub);
 			pub = NULL;
 		}

@@ -365,6 +365,19 @@ static void cycle_facts(const struct snapshot *s, const char *sep, struct buf *o
 		 (unsigned long long)(e[COLLECT_ERR_SKIPPED_LARGE] + e[COLLECT_ERR_SKIPPED_BUDGET]));
 }
 
+/* The endpoints the server names (http.c's route table), linked. Their paths and words are the
+ * source's, not the kernel's: written as they are. */
+static void html_endpoints(const struct page_info *info, struct buf *out)
+{
+	if (info->nendpoints == 0)
+		return;
+	buf_addstr(out, "<h2>Endpoints</h2>\n<ul>\n");
+	for (size_t i = 0; i < info->nendpoints; i++)
+		buf_addf(out, "<li><a href=\"%s\">%s</a> &mdash; %s</li>\n", info->endpoints[i].path,
+			 info->endpoints[i].path, info->endpoints[i].what);
+	buf_addstr(out, "</ul>\n");
+}
+
 static void render_html(const struct snapshot *s, const struct page_info *info, struct buf *out,
 			size_t *ret_age_at)
 {
@@ -397,14 +410,8 @@ static void render_html(const struct snapshot *s, const struct page_info *info, 
 	buf_addstr(out, ".</p>\n");
 	html_machine(s, out);
 	html_processes(s, out);
-	buf_addstr(out, "<h2>Endpoints</h2>\n<ul>\n"
-			"<li><a href=\"/metrics\">/metrics</a> &mdash; the exposition, for Prometheus</li>\n"
-			"<li><a href=\"/top\">/top</a> &mdash; this table as plain text, for "
-			"<code>curl -s HOST:PORT/top</code></li>\n"
-			"<li><a href=\"/-/healthy\">/-/healthy</a> &mdash; 200 while collection cycles keep "
-			"completing</li>\n"
-			"<li><a href=\"/-/ready\">/-/ready</a> &mdash; 200 once the first cycle has completed</li>\n"
-			"</ul>\n</body>\n</html>\n");
+	html_endpoints(info, out);
+	buf_addstr(out, "</body>\n</html>\n");
 }
 
 /* ---- text ------------------------------------------------------------------------------------ */

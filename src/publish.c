@@ -38,6 +38,8 @@ struct publisher {
 	atomic_uint wanted; /* bit per variant asked for at least once */
 	int gzip_level;
 	char *version, *host; /* for the pages */
+	struct page_endpoint *endpoints;
+	size_t nendpoints;
 };
 
 static uint64_t mono_ns(void)
@@ -67,6 +69,7 @@ void publisher_free(struct publisher *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->version);
 	free(p->host);
+	free(p->endpoints);
 	free(p);
 }
 
@@ -92,19 +95,27 @@ const struct snapshot *publication_snapshot(const struct publication *pub)
 	return pub->snap;
 }
 
-int publisher_set_page_info(struct publisher *p, const char *version, const char *host)
+int publisher_set_page_info(struct publisher *p, const char *version, const char *host,
+			    const struct page_endpoint *endpoints, size_t nendpoints)
 {
 	char *v = strdup(version), *h = host ? strdup(host) : NULL;
+	struct page_endpoint *e = nendpoints ? calloc(nendpoints, sizeof(*e)) : NULL;
 
-	if (!v || (host && !h)) {
+	if (!v || (host && !h) || (nendpoints && !e)) {
 		free(v);
 		free(h);
+		free(e);
 		return -ENOMEM;
 	}
+	if (nendpoints)
+		memcpy(e, endpoints, nendpoints * sizeof(*e));
 	free(p->version);
 	free(p->host);
+	free(p->endpoints);
 	p->version = v;
 	p->host = h;
+	p->endpoints = e;
+	p->nendpoints = nendpoints;
 	return 0;
 }
 
@@ -120,7 +131,8 @@ static int render_variant(struct publication *pub, int i)
 	if (v->done)
 		return v->err;
 	if (i >= EXPO_VARIANTS) {
-		struct page_info info = { pub->owner->version ? pub->owner->version : "", pub->owner->host };
+		struct page_info info = { pub->owner->version ? pub->owner->version : "", pub->owner->host,
+					  pub->owner->endpoints, pub->owner->nendpoints };
 
 		page_render(pub->snap, &info, (enum page_kind)(i - EXPO_VARIANTS), &v->data, &v->age_at);
 		r = buf_failed(&v->data) ? -ENOMEM : 0;

@@ -136,7 +136,14 @@ static void set_figures(struct proc_sample *p, enum smaps_mode mode, uint64_t rs
 	}
 }
 
-static const struct page_info info = { "1.2.3", "testhost" };
+/* what http.c's route table gives the page, in its form */
+static const struct page_endpoint endpoints[] = {
+	{ "/metrics", "the exposition, for Prometheus" },
+	{ "/top", "this table as plain text, for <code>curl -s HOST:PORT/top</code>" },
+	{ "/-/healthy", "200 while collection cycles keep completing" },
+	{ "/-/ready", "200 once the first cycle has completed" },
+};
+static const struct page_info info = { "1.2.3", "testhost", endpoints, 4 };
 
 /* The hostile names, and what the page must show for them. */
 static const char evil_comm[] = "<script>x</sc\xE2\x82";		 /* markup, a cut character */
@@ -297,7 +304,7 @@ static void check_only_our_markup(const char *html)
 static void test_html_hostile_names_stay_text(void **state)
 {
 	struct snapshot *s = build(SMAPS_FULL);
-	struct page_info evil = { "1.0<b>", "host\"<i>\x1B]0;pwned\x07" };
+	struct page_info evil = { .version = "1.0<b>", .host = "host\"<i>\x1B]0;pwned\x07" };
 	uint32_t *cps;
 	size_t ncp, i;
 	char *html = rendered(s, &evil, PAGE_HTML, NULL);
@@ -585,11 +592,45 @@ static void test_csp_allows_exactly_the_pages_style(void **state)
 	snapshot_free(s);
 }
 
+/* The endpoints come from the caller (http.c's route table): listed in its order, linked, their
+ * words written as given (they are HTML from the source); no list when there are none. */
+static void test_html_lists_the_endpoints_it_is_given_in_order(void **state)
+{
+	struct snapshot *s = snapshot_new(SMAPS_FULL);
+	struct select_opts sel = { 0 };
+	struct page_info none = { .version = "1", .host = "h" };
+	const char *at;
+	char *html;
+
+	(void)state;
+	assert_int_equal(snapshot_finish(s, &sel), 0);
+	html = rendered(s, &info, PAGE_HTML, NULL);
+	at = strstr(html, "<h2>Endpoints</h2>\n<ul>\n");
+	assert_non_null(at);
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+		char li[256];
+
+		snprintf(li, sizeof(li), "<li><a href=\"%s\">%s</a> &mdash; %s</li>\n", endpoints[i].path,
+			 endpoints[i].path, endpoints[i].what);
+		assert_non_null(strstr(at, li));
+		assert_true(strstr(at, li) > at);
+		at = strstr(at, li);
+	}
+	assert_non_null(strstr(at, "</ul>\n</body>\n</html>\n"));
+	free(html);
+	html = rendered(s, &none, PAGE_HTML, NULL);
+	assert_null(strstr(html, "Endpoints"));
+	assert_null(strstr(html, "<ul>"));
+	assert_non_null(strstr(html, "</table>"));
+	free(html);
+	snapshot_free(s);
+}
+
 static void test_empty_snapshot(void **state)
 {
 	struct snapshot *s = snapshot_new(SMAPS_FULL);
 	struct select_opts sel = { 0 };
-	struct page_info nohost = { "1", NULL };
+	struct page_info nohost = { .version = "1", .host = NULL };
 	char *html, *text;
 
 	(void)state;
@@ -619,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_text_table_aligns_columns_in_code_points),
 		cmocka_unit_test(test_age_goes_in_the_gap),
 		cmocka_unit_test(test_csp_allows_exactly_the_pages_style),
+		cmocka_unit_test(test_html_lists_the_endpoints_it_is_given_in_order),
 		cmocka_unit_test(test_empty_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
