@@ -833,46 +833,83 @@ static int try_bind(int family, const struct sockaddr *sa, socklen_t len)
 	return fd;
 }
 
-/* Binds HOST:PORT; an empty HOST is every address, IPv6 and IPv4 where the host has IPv6. */
-static int bind_address(const char *address, struct buf *err)
+/* A port number, 0 to 65535, in decimal digits only. */
+static int parse_port(const char *str, uint16_t *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (*str < '0' || *str > '9')
+		return -EINVAL; /* strtoul() would take a sign or leading spaces */
+	errno = 0;
+	v = strtoul(str, &end, 10);
+	if (errno)
+		return -errno;
+	if (*end || v > 65535)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* Every address: IPv6 and IPv4 where the host has IPv6, else IPv4. */
+static int bind_any(const char *port)
+{
+	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	uint16_t n;
+	int fd, r;
+
+	r = parse_port(port, &n);
+	if (r < 0)
+		return r;
+	any6.sin6_port = any4.sin_port = htons(n);
+	fd = try_bind(AF_INET6, (struct sockaddr *)&any6, sizeof(any6));
+	if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL)
+		fd = try_bind(AF_INET, (struct sockaddr *)&any4, sizeof(any4));
+	return fd;
+}
+
+/* The first of host's addresses that binds; err says why none did. */
+static int bind_host(const char *host, const char *port, const char *address, struct buf *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
-	char *host = NULL, *port = NULL;
 	int r, fd = -EADDRNOTAVAIL;
+
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r != 0) {
+		buf_addf(err, "cannot resolve \"%s\": %s", host, gai_strerror(r));
+		return -EADDRNOTAVAIL;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = try_bind(ai->ai_family, ai->ai_addr, ai->ai_addrlen);
+		if (fd >= 0)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		buf_addf(err, "cannot listen on %s: %s", address, strerror(-fd));
+	return fd;
+}
+
+/* Binds HOST:PORT; an empty HOST is every address. */
+static int bind_address(const char *address, struct buf *err)
+{
+	char *host = NULL, *port = NULL;
+	int r, fd;
 
 	r = config_split_listen_address(address, &host, &port);
 	if (r < 0) {
 		buf_addf(err, "bad listen address \"%s\"", address);
 		return r;
 	}
-	if (!*host) {
-		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT,
-					     .sin6_port = htons((uint16_t)atoi(port)) };
-		struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY),
-					    .sin_port = htons((uint16_t)atoi(port)) };
-
-		fd = try_bind(AF_INET6, (struct sockaddr *)&any6, sizeof(any6));
-		if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL)
-			fd = try_bind(AF_INET, (struct sockaddr *)&any4, sizeof(any4));
+	if (*host) {
+		fd = bind_host(host, port, address, err);
 	} else {
-		r = getaddrinfo(host, port, &hints, &res);
-		if (r != 0) {
-			buf_addf(err, "cannot resolve \"%s\": %s", host, gai_strerror(r));
-			fd = -EADDRNOTAVAIL;
-			goto out;
-		}
-		for (ai = res; ai; ai = ai->ai_next) {
-			fd = try_bind(ai->ai_family, ai->ai_addr, ai->ai_addrlen);
-			if (fd >= 0)
-				break;
-		}
+		fd = bind_any(port);
+		if (fd < 0)
+			buf_addf(err, "cannot listen on %s: %s", address, strerror(-fd));
 	}
-	if (fd < 0)
-		buf_addf(err, "cannot listen on %s: %s", address, strerror(-fd));
-out:
-	if (res)
-		freeaddrinfo(res);
 	free(host);
 	free(port);
 	return fd;
@@ -904,39 +941,24 @@ static void describe_socket(int fd, char *out, size_t size)
 	snprintf(out, size, "fd %d", fd);
 }
 
-int http_start(const struct http_opts *o, struct publisher *pub, struct http_server **ret,
-	       struct buf *err)
+/* Frees what server_new() made. Accepts NULL. */
+static void server_free(struct http_server *s)
 {
-	struct http_server *s;
-	int fd = o->listen_fd, r;
-	/* MHD_USE_ITC: MHD_quiesce_daemon() needs it (see http_stop); suspend and resume: the
-	 * bcrypt checks (see authorize) */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	const struct tls_pem *pem = &o->web->tls;
-	struct MHD_OptionItem tls[] = {
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, pem->key },
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, pem->cert },
-		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
-		  (void *)(uintptr_t)tls_priorities(o->web->min_version, o->web->max_version) },
-		/* the client CAs; libmicrohttpd also asks every client for a certificate then, which
-		 * tls_session_client_auth() sets right per connection */
-		{ pem->ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, pem->ca },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	if (!s)
+		return;
+	auth_verifier_free(s->verifier);
+	buf_done(&s->csp);
+	free(s);
+}
 
-	assert(o && o->web && pub && ret && err);
-	assert(!pem->cert == !pem->key);
-	if (pem->cert) {
-		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			buf_addstr(err, "this libmicrohttpd was built without TLS");
-			return -EOPNOTSUPP;
-		}
-		flags |= MHD_USE_TLS;
-	} else {
-		tls[0].option = MHD_OPTION_END;
-	}
-	s = calloc(1, sizeof(*s));
+/* The server's state, the page's CSP and (with basic auth) the verifier's thread: all but the
+ * socket and libmicrohttpd. */
+static int server_new(const struct http_opts *o, struct publisher *pub, struct http_server **ret,
+		      struct buf *err)
+{
+	struct http_server *s = calloc(1, sizeof(*s));
+	int r;
+
 	if (!s)
 		return -ENOMEM;
 	s->pub = pub;
@@ -950,29 +972,44 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 	buf_init(&s->csp);
 	if (page_csp(&s->csp) < 0 || buf_failed(&s->csp)) {
 		buf_addstr(err, "cannot compute the landing page's Content-Security-Policy");
-		buf_done(&s->csp);
-		free(s);
+		server_free(s);
 		return -EIO;
 	}
 	if (s->auth) {
 		r = auth_verifier_new(s->auth, AUTH_QUEUE, &s->verifier);
 		if (r < 0) {
 			buf_addstr(err, "cannot start the thread that checks passwords");
-			buf_done(&s->csp);
-			free(s);
+			server_free(s);
 			return r;
 		}
 	}
-	if (fd < 0) {
-		fd = bind_address(o->listen_address, err);
-		if (fd < 0) {
-			auth_verifier_free(s->verifier);
-			buf_done(&s->csp);
-			free(s);
-			return fd;
-		}
-	}
-	describe_socket(fd, s->address, sizeof(s->address));
+	*ret = s;
+	return 0;
+}
+
+/* libmicrohttpd on the listening socket fd; -EIO if it does not start. */
+static int start_daemon(struct http_server *s, int fd)
+{
+	/* MHD_USE_ITC: MHD_quiesce_daemon() needs it (see http_stop); suspend and resume: the
+	 * bcrypt checks (see authorize) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	const struct tls_pem *pem = &s->web->tls;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, pem->key },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, pem->cert },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)(uintptr_t)tls_priorities(s->web->min_version, s->web->max_version) },
+		/* the client CAs; libmicrohttpd also asks every client for a certificate then, which
+		 * tls_session_client_auth() sets right per connection */
+		{ pem->ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, pem->ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (pem->cert)
+		flags |= MHD_USE_TLS;
+	else
+		tls[0].option = MHD_OPTION_END;
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				  /* first, so that nothing is logged to stderr before it */
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
@@ -985,14 +1022,39 @@ int http_start(const struct http_opts *o, struct publisher *pub, struct http_ser
 				  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 				  MHD_OPTION_ARRAY, tls,
 				  MHD_OPTION_END);
-	if (!s->mhd) {
-		buf_addf(err, "cannot start the HTTP%s server on %s", pem->cert ? "S" : "", s->address);
+	return s->mhd ? 0 : -EIO;
+}
+
+int http_start(const struct http_opts *o, struct publisher *pub, struct http_server **ret,
+	       struct buf *err)
+{
+	struct http_server *s;
+	int fd = o->listen_fd, r;
+
+	assert(o && o->web && pub && ret && err);
+	assert(!o->web->tls.cert == !o->web->tls.key);
+	if (o->web->tls.cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		buf_addstr(err, "this libmicrohttpd was built without TLS");
+		return -EOPNOTSUPP;
+	}
+	r = server_new(o, pub, &s, err);
+	if (r < 0)
+		return r;
+	if (fd < 0) {
+		fd = bind_address(o->listen_address, err);
+		if (fd < 0) {
+			server_free(s);
+			return fd;
+		}
+	}
+	describe_socket(fd, s->address, sizeof(s->address));
+	r = start_daemon(s, fd);
+	if (r < 0) {
+		buf_addf(err, "cannot start the HTTP%s server on %s", o->web->tls.cert ? "S" : "", s->address);
 		if (o->listen_fd < 0)
 			close(fd);
-		auth_verifier_free(s->verifier);
-		buf_done(&s->csp);
-		free(s);
-		return -EIO;
+		server_free(s);
+		return r;
 	}
 	*ret = s;
 	return 0;
@@ -1007,6 +1069,7 @@ void http_stop(struct http_server *s)
 	/* first the verifier: it answers what still waits for it (as failed) and resumes those
 	 * connections, so none is suspended when the daemon stops */
 	auth_verifier_free(s->verifier);
+	s->verifier = NULL;
 	/* MHD_stop_daemon() alone would shutdown(2) the listening socket to wake its thread. A
 	 * socket from systemd is shared with systemd, which keeps listening on it to start us
 	 * again: shut down, it reports POLLHUP and the .socket unit fails. So take the socket
@@ -1015,8 +1078,7 @@ void http_stop(struct http_server *s)
 	MHD_stop_daemon(s->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	buf_done(&s->csp);
-	free(s);
+	server_free(s);
 }
 
 const char *http_address(const struct http_server *s)
