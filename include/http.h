@@ -1,9 +1,10 @@
 /* http.h — the HTTP server (libmicrohttpd) that serves the latest publication.
  *
- * Endpoints: /metrics (GET, HEAD; gzip and OpenMetrics by negotiation), / (landing page),
- * /-/healthy (200 while the collector keeps publishing), /-/ready (200 once the first cycle is
- * published). Any other path: 404; any other method: 405 with Allow; a GET or HEAD with a body:
- * 400 (a request with a body is answered before the body is read, and its connection closed).
+ * Endpoints (the route table in http.c, one row each): /metrics (GET, HEAD; gzip and
+ * OpenMetrics by negotiation), / (landing page), /top (the same as text), /-/healthy (200 while
+ * the collector keeps publishing), /-/ready (200 once the first cycle is published). Any other
+ * path: 404; any other method: 405 with Allow; a GET or HEAD with a body: 400 (a request with a
+ * body is answered before the body is read, and its connection closed).
  * A scrape serves the cached rendering of the current publication plus a small per-scrape tail:
  * it never reads /proc. Responses are counted by status code once sent in full, with
  * libmicrohttpd's own error answers.
@@ -12,8 +13,8 @@
  * client address too), in header size and by an idle timeout; past a high-water mark a new
  * connection closes the least recently active one, so idle or slow clients cannot keep a scrape
  * out. With basic auth, every endpoint but (optionally) the health ones wants credentials; the
- * bcrypt check runs on a worker thread (auth.h) while the connection is suspended, so wrong
- * passwords cost the serving thread nothing; too many checks waiting get 429. TLS, client
+ * bcrypt check runs on a worker thread (auth.h, workq.h) while the connection is suspended, so
+ * wrong passwords cost the serving thread nothing; too many checks waiting get 429. TLS, client
  * certificates, basic auth users and extra response headers come from a struct web_config
  * (webconfig.h); the headers go on every response, 401s included, as exporter-toolkit does.
  */
