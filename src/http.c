@@ -190,7 +190,7 @@ enum route_flag {
 struct route {
 	const char *path;    /* exactly, after libmicrohttpd's unescaping (see unescape) */
 	route_fn serve;	     /* called for an allowed method, credentials checked, no body */
-	enum page_kind page; /* serve_page's page */
+	enum page_kind page; /* serve_page's page (the other handlers: unused) */
 	unsigned flags;	     /* enum route_flag */
 	const char *what;    /* the landing page's few words on it (HTML); NULL: not listed */
 };
