@@ -20,7 +20,7 @@ DESTDIR    ?=
 CC         ?= gcc
 PKG_CONFIG ?= pkg-config
 BUILD      := build
-PKGS       := libmicrohttpd libsystemd zlib inih gnutls libcrypt yaml-0.1
+PKGS       := libmicrohttpd libsystemd zlib inih gnutls libcrypt yaml-0.1 libpcre2-8
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wsign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
@@ -35,7 +35,7 @@ pc_cflags = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 LIB_SRCS := src/accept.c src/arena.c src/auth.c src/base64.c src/buf.c src/carry.c src/cgroup.c src/collect.c src/config.c \
-	src/expo.c src/gz.c src/http.c src/mapfiles.c src/mmshare.c src/notify.c src/procfs.c src/publish.c \
+	src/expo.c src/gz.c src/http.c src/mapfiles.c src/mmshare.c src/notify.c src/pattern.c src/procfs.c src/publish.c \
 	src/snapshot.c src/tls.c src/users.c src/page.c src/select.c src/utf8.c src/webconfig.c src/workq.c
 MAIN_SRC := src/main.c
 

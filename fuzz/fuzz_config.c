@@ -37,7 +37,7 @@ static void check_result(int r, struct config *c, struct buf *err)
 		abort();
 	if (!c->tls_cert != !c->tls_key)
 		abort();
-	if (c->have_include_re != (c->include != NULL) || c->have_exclude_re != (c->exclude != NULL))
+	if (!c->include_pattern != !c->include || !c->exclude_pattern != !c->exclude)
 		abort();
 	config_done(c);
 }

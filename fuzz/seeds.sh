@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 F=tests/fixtures
 C=fuzz/corpus
 rm -rf "$C"
-for d in stat status statm btime smaps_rollup smaps cgroup config webconfig expo_label expo_series accept; do
+for d in stat status statm btime smaps_rollup smaps cgroup config pattern webconfig expo_label expo_series accept; do
 	mkdir -p "$C/$d"
 done
 
@@ -81,6 +81,12 @@ printf '\000[section]\nfoo = bar\n' >$C/config/file_section
 printf '\001--interval\0005\000--smaps\000off\000--top\00010\000--exclude\000a|b' >$C/config/argv_options
 printf '\001--web.listen-address=:0\000--smaps-budget=500ms\000--min-rss\0001G\000--once' >$C/config/argv_equals
 printf '\001--tls-cert\000/etc/hostname\000--check-config' >$C/config/argv_tls
+
+# --include/--exclude patterns: the pattern, NUL, then NUL-separated comms (see fuzz_pattern.c)
+printf 'nginx|php-fpm.*\000nginx\000php-fpm7.4\000xnginx' >$C/pattern/names
+printf 'kworker/[0-9]+:[0-9]+H?|[[:alpha:]_]+\\d{1,3}\000kworker/0:1H\000abc12' >$C/pattern/classes
+printf '(?i)(?!bash)[^\\x00-\\x1f]{2,}|\\Qa.b\\E\000x) (y\000\377\303 z\000a.b\000BASH' >$C/pattern/hostile_comm
+printf '(a|ab)(c|bcd)(d*)\000abcd' >$C/pattern/alternation
 
 # web configuration files (exporter-toolkit's YAML): the example, every section, and the YAML
 # features it refuses (an alias, a tag, a second document)

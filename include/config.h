@@ -15,13 +15,14 @@
 #ifndef PROCMEM_CONFIG_H
 #define PROCMEM_CONFIG_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
 #include "snapshot.h"
+
+struct pattern;
 
 #define CONFIG_DEFAULT_LISTEN ":9470"
 
@@ -34,8 +35,7 @@ struct config {
 	uint64_t smaps_min_age_ns, smaps_max_age_ns;
 	uint32_t smaps_large_share_ppm;
 	char *include, *exclude;  /* as given; NULL: not set */
-	regex_t include_re, exclude_re;
-	bool have_include_re, have_exclude_re;
+	struct pattern *include_pattern, *exclude_pattern; /* compiled; NULL: not set */
 	unsigned top;
 	unsigned detail_top;	  /* of the --top processes, how many get every family */
 	uint64_t top_min_age_ns;  /* --top chooses among processes at least this old */

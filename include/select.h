@@ -32,10 +32,10 @@
 #ifndef PROCMEM_SELECT_H
 #define PROCMEM_SELECT_H
 
-#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct pattern;
 struct snapshot;
 
 enum select_tier {
@@ -58,8 +58,10 @@ struct select_memory {
 
 struct select_opts {
 	/* configuration */
-	const regex_t *include; /* NULL: every comm */
-	const regex_t *exclude; /* NULL: none */
+	/* whole-comm patterns (pattern.h); a match that gives up counts as no match. Matching
+	 * writes to them: one thread at a time. */
+	struct pattern *include; /* NULL: every comm */
+	struct pattern *exclude; /* NULL: none */
 	uint64_t min_rss;	/* bytes; 0: no minimum */
 	unsigned top;		/* 0: all that pass the filters */
 	unsigned detail_top;	/* of those, how many get every family; 0: all */

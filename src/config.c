@@ -4,7 +4,7 @@
  * parses, and where it goes in struct config. The command line is scanned with getopt_long
  * into (option, value) pairs first, so that --config is known before anything is applied;
  * then defaults, then the file (through libinih), then the pairs, then the checks that involve
- * several options (regex compilation, TLS key and certificate together).
+ * several options (TLS key and certificate together).
  */
 #include "config.h"
 
@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pattern.h"
+
 enum opt_kind {
 	KIND_STRING,
 	KIND_PATH,     /* a string naming a file that must be readable */
@@ -27,7 +29,7 @@ enum opt_kind {
 	KIND_SIZE,     /* uint64_t bytes */
 	KIND_UINT,     /* unsigned */
 	KIND_SMAPS,    /* enum smaps_mode */
-	KIND_REGEX,    /* string, and compiled where it is given */
+	KIND_PATTERN,  /* string, and compiled where it is given (pattern.h) */
 	KIND_ADDRESS,  /* HOST:PORT */
 	KIND_LEVEL,    /* int 1..9 */
 	KIND_BOOL,     /* bool: true or false */
@@ -54,8 +56,8 @@ static const struct opt opts[] = {
 	{ "smaps-min-age", KIND_DURATION, OFF(smaps_min_age_ns), false, 0, 86400000000000u },
 	{ "smaps-max-age", KIND_DURATION, OFF(smaps_max_age_ns), false, 1000000000u, 604800000000000u },
 	{ "smaps-large-share", KIND_SHARE, OFF(smaps_large_share_ppm), false, 0, 1000000 },
-	{ "include", KIND_REGEX, OFF(include), false, 0, 0 },
-	{ "exclude", KIND_REGEX, OFF(exclude), false, 0, 0 },
+	{ "include", KIND_PATTERN, OFF(include), false, 0, 0 },
+	{ "exclude", KIND_PATTERN, OFF(exclude), false, 0, 0 },
 	{ "top", KIND_UINT, OFF(top), false, 0, 1000000 },
 	{ "detail-top", KIND_UINT, OFF(detail_top), false, 0, 1000000 },
 	{ "top-min-age", KIND_DURATION, OFF(top_min_age_ns), false, 0, 86400000000000u },
@@ -283,244 +285,28 @@ static void duration_text(struct buf *b, uint64_t ns)
 		buf_addf(b, "%llums", (unsigned long long)(ns / 1000000u));
 }
 
-/* Refused before regcomp(), whose time and memory glibc does not bound:
- *  - a repetition of a repetition ("a++", "a*?"): undefined in POSIX; 18 stacked '+' took
- *    170 MB (fuzz_config ran out of 2 GiB on one);
- *  - a repetition of what can match nothing ("(a*)+", "(a|)*", "(()|b){2}"): the same thing
- *    through a group. Its epsilon closures grow exponentially with nesting: three nested
- *    "(a|||…|b)+" with 80 empty alternatives took 14 s, with "(a*|…)" over 20 s (fuzz_config
- *    hit its 10 s timeout on such a pattern). Leaving out the inner repetition or the empty
- *    alternative gives the same matches;
- *  - a ')' that closes no '(': it would close the group that anchors the pattern;
- *  - over REGEX_MAX_EXPANDED atoms once unrolled: glibc copies a repeated subexpression once per
- *    count ("x{m,n}" n times) and twice for '+', so nested counts multiply
- *    ("((a{1000}){1000}){30}" ran over 30 s and 4 GB), and a chain of optional atoms compiles
- *    in time quadratic in its length ("a{1,9999}": 3.7 s). At 2,000, the slowest pattern found
- *    compiles in 0.2 s; a list of 150 command names still fits. */
-#define REGEX_MAX_EXPANDED 2000u
-/* counts above RE_DUP_MAX (32767) are refused by regcomp() itself; capped here only so that
- * the products below cannot overflow */
-#define REGEX_COUNT_CAP 100000u
-
-enum regex_shape {
-	REGEX_FINE,
-	REGEX_STACKED,
-	REGEX_REPEATS_EMPTY,
-	REGEX_UNMATCHED_CLOSE,
-	REGEX_TOO_BIG,
-	REGEX_NO_MEMORY,
-};
-
-/* One level of parentheses while scanning. Sizes count atoms once unrolled, all branches
- * together; "nullable" is "can match the empty string". */
-struct regex_frame {
-	uint64_t total; /* atoms so far */
-	uint64_t last;  /* the last atom's, 0 when there is none (start of a branch) */
-	bool last_nullable;
-	bool before_last_nullable; /* the branch up to the last atom */
-	bool branch_nullable;      /* the current branch */
-	bool some_branch_nullable; /* one of the branches before it */
-};
-
-static const struct regex_frame regex_frame_start = { .before_last_nullable = true, .branch_nullable = true };
-
-/* Steps over a bracket expression; v points just past its '['. "]" first is a member;
- * [:class:], [.coll.] and [=equiv=] inside may hold a ']'. */
-static const char *regex_skip_bracket(const char *v)
-{
-	if (*v == '^')
-		v++;
-	if (*v == ']')
-		v++;
-	while (*v && *v != ']') {
-		if (*v == '[' && (v[1] == ':' || v[1] == '.' || v[1] == '=')) {
-			const char *end = strstr(v + 2, (char[]){ v[1], ']', '\0' });
-			v = end ? end + 2 : v + 1;
-		} else {
-			v++;
-		}
-	}
-	return *v ? v + 1 : v;
-}
-
-/* How many copies of its atom a repetition makes in glibc's tree, and whether it may repeat
- * it zero times; for a bound, v points just past '{' and is moved past the '}'. */
-static uint64_t regex_repeat_factor(char ch, const char **v, bool *may_be_none)
-{
-	uint64_t lo = 0, hi = 0;
-	bool comma = false;
-	const char *p = *v;
-
-	*may_be_none = ch != '+';
-	if (ch == '+')
-		return 2;
-	if (ch != '{')
-		return 1; /* '*' and '?' wrap the atom without copying it */
-	for (; *p >= '0' && *p <= '9'; p++)
-		lo = lo < REGEX_COUNT_CAP ? lo * 10 + (uint64_t)(*p - '0') : REGEX_COUNT_CAP;
-	if (*p == ',') {
-		comma = true;
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			hi = hi < REGEX_COUNT_CAP ? hi * 10 + (uint64_t)(*p - '0') : REGEX_COUNT_CAP;
-	}
-	while (*p && *p != '}')
-		p++;
-	*v = *p ? p + 1 : p;
-	*may_be_none = lo == 0;
-	if (!comma)
-		hi = lo;
-	else if (hi == 0)
-		hi = lo + 1; /* "{m,}": m copies and a starred one */
-	if (hi < lo)
-		hi = lo; /* "{2,1}": regcomp() refuses it */
-	return hi ? hi : 1;
-}
-
-static void regex_add_atom(struct regex_frame *f, uint64_t size, bool nullable)
-{
-	f->total += size;
-	f->last = size;
-	f->last_nullable = nullable;
-	f->before_last_nullable = f->branch_nullable;
-	f->branch_nullable = f->branch_nullable && nullable;
-}
-
-/* Whether regcomp() may be given v (see above). Escapes and bracket expressions count as one
- * atom; '^', '$' and the zero-width escapes (\b, \B, \<, \>, \`, \') match the empty string. */
-static enum regex_shape regex_shape(const char *v)
-{
-	size_t depth = 0, cap = 1;
-	struct regex_frame *f;
-	enum regex_shape shape = REGEX_FINE;
-	bool after_rep = false;
-
-	for (const char *p = v; *p; p++)
-		cap += *p == '(';
-	f = malloc(cap * sizeof(*f));
-	if (!f)
-		return REGEX_NO_MEMORY;
-	f[0] = regex_frame_start;
-	while (*v && shape == REGEX_FINE) {
-		char ch = *v++;
-
-		if (ch == '*' || ch == '+' || ch == '?' || (ch == '{' && *v >= '0' && *v <= '9')) {
-			bool may_be_none;
-			uint64_t copies = regex_repeat_factor(ch, &v, &may_be_none);
-			struct regex_frame *cur = &f[depth];
-
-			if (after_rep)
-				shape = REGEX_STACKED;
-			else if (cur->last > 0 && cur->last_nullable)
-				shape = REGEX_REPEATS_EMPTY;
-			/* last <= total <= REGEX_MAX_EXPANDED and copies <= REGEX_COUNT_CAP + 1 */
-			cur->total += cur->last * (copies - 1);
-			cur->last *= copies;
-			if (may_be_none && cur->last > 0) {
-				cur->last_nullable = true;
-				cur->branch_nullable = cur->before_last_nullable;
-			}
-			after_rep = true;
-			if (shape == REGEX_FINE && cur->total > REGEX_MAX_EXPANDED)
-				shape = REGEX_TOO_BIG;
-			continue;
-		}
-		after_rep = false;
-		if (ch == '(') {
-			f[++depth] = regex_frame_start;
-		} else if (ch == '|') {
-			f[depth].some_branch_nullable |= f[depth].branch_nullable;
-			f[depth].branch_nullable = true;
-			f[depth].before_last_nullable = true;
-			f[depth].last = 0;
-		} else if (ch == ')') {
-			struct regex_frame *inner = &f[depth];
-
-			if (depth == 0) {
-				shape = REGEX_UNMATCHED_CLOSE;
-				break;
-			}
-			depth--;
-			regex_add_atom(&f[depth], inner->total + 1,
-				       inner->some_branch_nullable || inner->branch_nullable);
-		} else if (ch == '\\') {
-			bool zero_width = *v && strchr("bB<>`'", *v);
-
-			if (*v)
-				v++;
-			regex_add_atom(&f[depth], 1, zero_width);
-		} else if (ch == '[') {
-			v = regex_skip_bracket(v);
-			regex_add_atom(&f[depth], 1, false);
-		} else {
-			regex_add_atom(&f[depth], 1, ch == '^' || ch == '$');
-		}
-		if (shape == REGEX_FINE && f[depth].total > REGEX_MAX_EXPANDED)
-			shape = REGEX_TOO_BIG;
-	}
-	/* an unclosed '(' is regcomp()'s to report; what it held still counts */
-	while (shape == REGEX_FINE && depth > 0) {
-		f[depth - 1].total += f[depth].total;
-		if (f[--depth].total > REGEX_MAX_EXPANDED)
-			shape = REGEX_TOO_BIG;
-	}
-	free(f);
-	return shape;
-}
-
-/* Compiles v into the option's regex_t (--include or --exclude) when it is given, so that a bad
+/* Compiles v into the option's pattern (--include or --exclude) where it is given, so that a bad
  * one in the file is reported with its file and line. */
-static int set_regex(struct config *c, const struct opt *o, const char *v, struct buf *err)
+static int set_pattern(struct config *c, const struct opt *o, const char *v, struct buf *err)
 {
-	bool include = o->off == OFF(include);
-	regex_t *re = include ? &c->include_re : &c->exclude_re, compiled;
-	bool *have = include ? &c->have_include_re : &c->have_exclude_re;
-	struct buf anchored = BUF_INIT;
-	char msg[256];
+	struct pattern **dst = o->off == OFF(include) ? &c->include_pattern : &c->exclude_pattern;
+	struct pattern *p;
+	struct buf why = BUF_INIT;
 	int r;
 
-	switch (regex_shape(v)) {
-	case REGEX_STACKED:
-		buf_addf(err, "\"%s\" repeats a repetition (like \"a++\" or \"a*?\"), which POSIX leaves "
-			 "undefined: write it once", v);
-		return -EINVAL;
-	case REGEX_REPEATS_EMPTY:
-		buf_addf(err, "\"%s\" repeats a group that can match nothing (like \"(a*)+\" or "
-			 "\"(a|)*\"), which glibc compiles in time exponential in the nesting: leave out "
-			 "the inner repetition or the empty alternative", v);
-		return -EINVAL;
-	case REGEX_UNMATCHED_CLOSE:
-		buf_addf(err, "\"%s\" has a ')' that closes no '('", v);
-		return -EINVAL;
-	case REGEX_TOO_BIG:
-		buf_addf(err, "\"%s\" expands to more than %u copies of its characters once its "
-			 "repetitions are unrolled, too big to compile safely: use smaller counts "
-			 "or fewer nested repetitions", v, REGEX_MAX_EXPANDED);
-		return -EINVAL;
-	case REGEX_NO_MEMORY:
-		return -ENOMEM;
-	case REGEX_FINE:
-		break;
-	}
-	/* anchored at both ends, like Prometheus' own regex matchers */
-	buf_addf(&anchored, "^(%s)$", v);
-	if (buf_failed(&anchored))
-		return -ENOMEM;
-	r = regcomp(&compiled, anchored.buf, REG_EXTENDED | REG_NOSUB);
-	buf_done(&anchored);
-	if (r != 0) {
-		regerror(r, &compiled, msg, sizeof(msg));
-		buf_addf(err, "\"%s\" is not a POSIX extended regular expression: %s", v, msg);
-		return -EINVAL;
-	}
+	r = pattern_compile(v, &p, &why);
+	if (r == -EINVAL)
+		buf_addf(err, "\"%s\" is not a regular expression (PCRE2 syntax, see --help): %s", v, why.buf);
+	buf_done(&why);
+	if (r < 0)
+		return r;
 	r = set_string(field(c, o), v);
 	if (r < 0) {
-		regfree(&compiled);
+		pattern_free(p);
 		return r;
 	}
-	if (*have)
-		regfree(re);
-	*re = compiled;
-	*have = true;
+	pattern_free(*dst);
+	*dst = p;
 	return 0;
 }
 
@@ -566,8 +352,8 @@ static int apply(struct config *c, const struct opt *o, const char *v, struct bu
 			return -EINVAL;
 		}
 		return set_string(field(c, o), v);
-	case KIND_REGEX:
-		return set_regex(c, o, v, err);
+	case KIND_PATTERN:
+		return set_pattern(c, o, v, err);
 	case KIND_PATH: {
 		struct buf path = BUF_INIT;
 
@@ -1010,10 +796,8 @@ void config_done(struct config *c)
 	free(c->listen_address);
 	free(c->include);
 	free(c->exclude);
-	if (c->have_include_re)
-		regfree(&c->include_re);
-	if (c->have_exclude_re)
-		regfree(&c->exclude_re);
+	pattern_free(c->include_pattern);
+	pattern_free(c->exclude_pattern);
 	free(c->procfs);
 	free(c->web_config_file);
 	free(c->tls_cert);
@@ -1044,7 +828,7 @@ static bool same_value(const struct config *a, const struct config *b, const str
 	switch (o->kind) {
 	case KIND_STRING:
 	case KIND_PATH:
-	case KIND_REGEX:
+	case KIND_PATTERN:
 	case KIND_ADDRESS: {
 		const char *p = *(char *const *)x, *q = *(char *const *)y;
 		return (!p && !q) || (p && q && strcmp(p, q) == 0);
@@ -1122,8 +906,11 @@ void config_usage(FILE *f, const char *argv0)
 "                             not more often than this (default 1m)\n"
 "  --smaps-max-age DURATION   and always once its last full read is this old (less up to a\n"
 "                             quarter, spread over processes) (default 30m)\n"
-"  --include REGEX            per-process series only for comms matching REGEX (POSIX\n"
-"                             extended, anchored at both ends)\n"
+"  --include REGEX            per-process series only for comms matching REGEX: PCRE2\n"
+"                             syntax (no longer POSIX: \\d is a digit, a backslash in\n"
+"                             [...] escapes; see the README), over the comm's bytes,\n"
+"                             anchored at both ends. A match that would take over\n"
+"                             100,000 steps gives up and counts as no match\n"
 "  --exclude REGEX            no per-process series for comms matching REGEX\n"
 "  --min-rss SIZE             no per-process series for processes with a smaller RSS\n"
 "  --top N                    per-process series only for the N processes with most PSS\n"

@@ -156,8 +156,8 @@ static void collect_opts_from(const struct config *cfg, struct collect_opts *o)
 		.smaps_large_share_ppm = cfg->smaps_large_share_ppm,
 		.mapping_top = cfg->mapping_top,
 		.select = {
-			.include = cfg->have_include_re ? &cfg->include_re : NULL,
-			.exclude = cfg->have_exclude_re ? &cfg->exclude_re : NULL,
+			.include = cfg->include_pattern,
+			.exclude = cfg->exclude_pattern,
 			.min_rss = cfg->min_rss,
 			.top = cfg->top,
 			.cgroup_top = cfg->cgroup_top,

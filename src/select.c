@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "pattern.h"
 #include "snapshot.h"
 
 struct cand {
@@ -31,9 +32,10 @@ static bool passes_filters(const struct proc_sample *p, const struct select_opts
 {
 	if (o->min_rss && p->status.vm_rss < o->min_rss)
 		return false;
-	if (o->include && regexec(o->include, p->comm.s, 0, NULL, 0) != 0)
+	/* a match that gave up (< 0) is no match: not included, not excluded */
+	if (o->include && pattern_match(o->include, p->comm.s, p->comm.len) <= 0)
 		return false;
-	if (o->exclude && regexec(o->exclude, p->comm.s, 0, NULL, 0) == 0)
+	if (o->exclude && pattern_match(o->exclude, p->comm.s, p->comm.len) > 0)
 		return false;
 	return true;
 }

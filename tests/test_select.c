@@ -14,12 +14,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "pattern.h"
 #include "select.h"
 #include "snapshot.h"
 
@@ -316,11 +317,12 @@ static void filters_come_before_both_cuts_and_the_memory(void **state)
 {
 	struct select_opts o = { .top = 1, .detail_top = 1, .top_margin_pct = 50 };
 	struct select_memory mem = { 0 };
-	regex_t exc;
+	struct pattern *exc;
+	struct buf err = BUF_INIT;
 	struct snapshot *s;
 
 	(void)state;
-	assert_int_equal(regcomp(&exc, "^(b)$", REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(pattern_compile("b", &exc, &err), 0);
 	s = snapshot_new(SMAPS_ROLLUP);
 	add(s, 1, "a", 100, 0);
 	add(s, 2, "b", 90, 0);
@@ -336,14 +338,15 @@ static void filters_come_before_both_cuts_and_the_memory(void **state)
 	add(s, 1, "b", 100, 0);
 	add(s, 2, "c", 60, 0);
 	o.prev = &mem;
-	o.exclude = &exc;
+	o.exclude = exc;
 	assert_int_equal(snapshot_finish(s, &o), 0);
 	assert_false(find(s, 1)->flags & SAMPLE_EXPORTED);
 	assert_true(find(s, 2)->flags & SAMPLE_DETAIL);
 	assert_int_equal(s->processes_exported, 1);
 	snapshot_free(s);
 	select_memory_done(&mem);
-	regfree(&exc);
+	pattern_free(exc);
+	buf_done(&err);
 }
 
 static void memory_keeps_the_last_choice_only(void **state)

@@ -12,11 +12,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "pattern.h"
 #include "snapshot.h"
 
 #define KB(x) ((uint64_t)(x) * 1024u)
@@ -385,12 +386,12 @@ static void aggregation_groups_by_string_content(void **state)
 
 /* ---- selection ---------------------------------------------------------------------------- */
 
-static void compile(regex_t *re, const char *expr)
+static void compile(struct pattern **re, const char *expr)
 {
-	char anchored[256];
+	struct buf err = BUF_INIT;
 
-	snprintf(anchored, sizeof(anchored), "^(%s)$", expr);
-	assert_int_equal(regcomp(re, anchored, REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(pattern_compile(expr, re, &err), 0);
+	buf_done(&err);
 }
 
 static bool exported(const struct snapshot *s, uint32_t pid)
@@ -546,27 +547,27 @@ static void select_all_by_default(void **state)
 static void select_include_and_exclude_match_whole_comm(void **state)
 {
 	struct select_opts sel = { 0 };
-	regex_t inc, exc;
+	struct pattern *inc, *exc;
 	struct snapshot *s;
 
 	(void)state;
 	/* anchored: "ngin" does not match "nginx" */
 	compile(&inc, "ngin");
-	sel.include = &inc;
+	sel.include = inc;
 	s = select_machine(SMAPS_FULL, &sel);
 	assert_int_equal(s->processes_exported, 0);
 	snapshot_free(s);
-	regfree(&inc);
+	pattern_free(inc);
 
 	compile(&inc, "nginx|sshd|java");
-	sel.include = &inc;
+	sel.include = inc;
 	s = select_machine(SMAPS_FULL, &sel);
 	assert_int_equal(exported_set(s), PIDBIT(400) | PIDBIT(401) | PIDBIT(500) | PIDBIT(300));
 	snapshot_free(s);
 
 	/* exclude wins over include */
 	compile(&exc, "java|kworker/.*");
-	sel.exclude = &exc;
+	sel.exclude = exc;
 	s = select_machine(SMAPS_FULL, &sel);
 	assert_int_equal(exported_set(s), PIDBIT(400) | PIDBIT(401) | PIDBIT(500));
 	snapshot_free(s);
@@ -577,8 +578,8 @@ static void select_include_and_exclude_match_whole_comm(void **state)
 	assert_int_equal(exported_set(s), PIDBIT(100) | PIDBIT(200) | PIDBIT(400) | PIDBIT(401) | PIDBIT(500));
 	assert_false(exported(s, 600));
 	snapshot_free(s);
-	regfree(&inc);
-	regfree(&exc);
+	pattern_free(inc);
+	pattern_free(exc);
 }
 
 static void select_min_rss_is_inclusive(void **state)
@@ -632,12 +633,12 @@ static void select_top_ranks_by_pss_then_rss(void **state)
 static void select_top_after_filters(void **state)
 {
 	struct select_opts sel = { .top = 2 };
-	regex_t inc;
+	struct pattern *inc;
 	struct snapshot *s;
 
 	(void)state;
 	compile(&inc, "nginx|bash|sshd");
-	sel.include = &inc;
+	sel.include = inc;
 	/* candidates 400 (300), 401 (250), 200 (120), 500 (rss 600) */
 	s = select_machine(SMAPS_FULL, &sel);
 	assert_int_equal(exported_set(s), PIDBIT(500) | PIDBIT(400));
@@ -646,7 +647,7 @@ static void select_top_after_filters(void **state)
 	s = select_machine(SMAPS_FULL, &sel);
 	assert_int_equal(exported_set(s), PIDBIT(400));
 	snapshot_free(s);
-	regfree(&inc);
+	pattern_free(inc);
 }
 
 static void select_top_ties_go_to_the_lower_pid(void **state)
@@ -723,13 +724,13 @@ static void filters_never_change_totals_or_aggregates(void **state)
 {
 	struct select_opts sel = { .top = 1, .min_rss = KB(1000) };
 	struct snapshot *all, *few;
-	regex_t inc, exc;
+	struct pattern *inc, *exc;
 
 	(void)state;
 	compile(&inc, "java|systemd");
 	compile(&exc, "systemd");
-	sel.include = &inc;
-	sel.exclude = &exc;
+	sel.include = inc;
+	sel.exclude = exc;
 	all = select_machine(SMAPS_FULL, &SELECT_ALL);
 	few = select_machine(SMAPS_FULL, &sel);
 	assert_int_equal(few->processes_exported, 1);
@@ -738,15 +739,16 @@ static void filters_never_change_totals_or_aggregates(void **state)
 	assert_same_figures(all, few);
 	snapshot_free(few);
 	/* a filter that selects nothing */
-	regfree(&inc);
+	pattern_free(inc);
 	compile(&inc, "nothing");
+	sel.include = inc;
 	few = select_machine(SMAPS_FULL, &sel);
 	assert_int_equal(few->processes_exported, 0);
 	assert_same_figures(all, few);
 	snapshot_free(few);
 	snapshot_free(all);
-	regfree(&inc);
-	regfree(&exc);
+	pattern_free(inc);
+	pattern_free(exc);
 }
 
 /* More samples than the first allocation, and a dropped last one. */

@@ -50,7 +50,7 @@ cases = [
     ("a negative number", GOOD + "mapping_top = -5\n", conf, 3, "is not a whole number"),
     ("a bad duration", "interval = 5 parsecs\n", conf, 1, "is not a duration"),
     ("a bad size suffix", GOOD + "min_rss = 12Q\n", conf, 3, "is not a size"),
-    ("a bad regex", GOOD + "include = (unclosed\n", conf, 3, "is not a POSIX extended regular expression"),
+    ("a bad regex", GOOD + "include = (unclosed\n", conf, 3, "is not a regular expression (PCRE2 syntax"),
     ("a bad boolean", GOOD + "web_health_open = yes\n", conf, 3, "is not a boolean"),
     ("a bad gzip level", GOOD + "gzip_level = 11\n", conf, 3, "1 to 9"),
     ("an unreadable certificate", GOOD + f"tls_cert = {d}/missing.pem\ntls_key = {d}/missing.key\n", conf, 3,

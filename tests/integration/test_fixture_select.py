@@ -101,7 +101,7 @@ for mode in ["rollup", "full"]:
 # off mode: no PSS anywhere, VmRSS ranks: 1200 30508, 1201 7864, 311 6224
 check_selection("off", ["--top", "2"], {1200, 1201}, "off --top 2")
 
-# ---- --include / --exclude: POSIX EREs on comm, anchored at both ends -------------------------
+# ---- --include / --exclude: PCRE2 patterns on comm, anchored at both ends ------------------------
 check_selection("rollup", ["--include", "nginx"], {310, 311}, "--include nginx")
 check_selection("rollup", ["--include", "ngin"], set(), "--include ngin (anchored: no match)")
 check_selection("rollup", ["--include", "ngin.*"], {310, 311}, "--include ngin.*")
