@@ -1,10 +1,11 @@
 /* config.c — options: one table, two sources (configuration file, then command line).
  *
- * Each option has a name (the long flag without its dashes), a kind that says how its value
- * parses, and where it goes in struct config. The command line is scanned with getopt_long
- * into (option, value) pairs first, so that --config is known before anything is applied;
- * then defaults, then the file (through libinih), then the pairs, then the checks that involve
- * several options (TLS key and certificate together).
+ * Each row of the option table names an option (the long flag without its dashes), the parser
+ * that reads its value and the field of struct config that the parser sets, in the style of
+ * systemd's conf-parser: adding an option is a field, a row, and a parser if none fits. The
+ * command line is scanned with getopt_long into (option, value) pairs first, so that --config is
+ * known before anything is applied; then defaults, then the file (through libinih), then the
+ * pairs, then the checks that involve several options (TLS key and certificate together).
  */
 #include "config.h"
 
@@ -22,64 +23,25 @@
 
 #include "pattern.h"
 
-enum opt_kind {
-	KIND_STRING,
-	KIND_PATH,     /* a string naming a file that must be readable */
-	KIND_DURATION, /* uint64_t ns */
-	KIND_SIZE,     /* uint64_t bytes */
-	KIND_UINT,     /* unsigned */
-	KIND_SMAPS,    /* enum smaps_mode */
-	KIND_PATTERN,  /* string, and compiled where it is given (pattern.h) */
-	KIND_ADDRESS,  /* HOST:PORT */
-	KIND_LEVEL,    /* int 1..9 */
-	KIND_BOOL,     /* bool: true or false */
-	KIND_SHARE,    /* uint32_t millionths: a fraction from 0 to 1 ("0.01") */
-	KIND_FLAG,     /* bool, command line only */
+struct opt;
+
+/* Parses v into the option's field of c; on error, says in err what was expected. 0, -EINVAL
+ * or -ENOMEM. */
+typedef int (*opt_parser)(struct config *c, const struct opt *o, const char *v, struct buf *err);
+
+enum {
+	OPT_CLI_ONLY = 1 << 0, /* not a file key */
+	OPT_RESTART = 1 << 1,  /* a reload cannot apply it (config_changes) */
+	OPT_TEXT = 1 << 2,     /* the field is a char * (set by the table's macro) */
 };
 
 struct opt {
 	const char *name;
-	enum opt_kind kind;
-	size_t off;
-	bool cli_only;
+	opt_parser parse;
+	size_t off, size; /* the field the parser sets */
+	unsigned flags;
 	uint64_t min, max; /* for durations, sizes and numbers */
 };
-
-#define OFF(field) offsetof(struct config, field)
-static const struct opt opts[] = {
-	{ "config", KIND_PATH, OFF(config_file), true, 0, 0 },
-	{ "web.listen-address", KIND_ADDRESS, OFF(listen_address), false, 0, 0 },
-	{ "interval", KIND_DURATION, OFF(interval_ns), false, 100000000u, 86400000000000u },
-	{ "smaps", KIND_SMAPS, OFF(smaps), false, 0, 0 },
-	{ "smaps-max-rss", KIND_SIZE, OFF(smaps_max_rss), false, 0, UINT64_MAX },
-	{ "smaps-budget", KIND_DURATION, OFF(smaps_budget_ns), false, 0, 86400000000000u },
-	{ "smaps-min-age", KIND_DURATION, OFF(smaps_min_age_ns), false, 0, 86400000000000u },
-	{ "smaps-max-age", KIND_DURATION, OFF(smaps_max_age_ns), false, 1000000000u, 604800000000000u },
-	{ "smaps-large-share", KIND_SHARE, OFF(smaps_large_share_ppm), false, 0, 1000000 },
-	{ "include", KIND_PATTERN, OFF(include), false, 0, 0 },
-	{ "exclude", KIND_PATTERN, OFF(exclude), false, 0, 0 },
-	{ "top", KIND_UINT, OFF(top), false, 0, 1000000 },
-	{ "detail-top", KIND_UINT, OFF(detail_top), false, 0, 1000000 },
-	{ "top-min-age", KIND_DURATION, OFF(top_min_age_ns), false, 0, 86400000000000u },
-	{ "top-margin", KIND_UINT, OFF(top_margin_pct), false, 0, 1000 },
-	{ "min-rss", KIND_SIZE, OFF(min_rss), false, 0, UINT64_MAX },
-	{ "mapping-top", KIND_UINT, OFF(mapping_top), false, 0, 100000 },
-	{ "cgroup-top", KIND_UINT, OFF(cgroup_top), false, 0, 1000000 },
-	{ "procfs", KIND_STRING, OFF(procfs), false, 0, 0 },
-	{ "web.config.file", KIND_PATH, OFF(web_config_file), false, 0, 0 },
-	{ "tls-cert", KIND_PATH, OFF(tls_cert), false, 0, 0 },
-	{ "tls-key", KIND_PATH, OFF(tls_key), false, 0, 0 },
-	{ "basic-auth-file", KIND_PATH, OFF(basic_auth_file), false, 0, 0 },
-	{ "web.health-open", KIND_BOOL, OFF(health_open), false, 0, 0 },
-	{ "gzip-level", KIND_LEVEL, OFF(gzip_level), false, 1, 9 },
-	{ "once", KIND_FLAG, OFF(once), true, 0, 0 },
-	{ "check-config", KIND_FLAG, OFF(check_config), true, 0, 0 },
-	{ "version", KIND_FLAG, OFF(version), true, 0, 0 },
-	{ "help", KIND_FLAG, OFF(help), true, 0, 0 },
-};
-#define NOPTS (sizeof(opts) / sizeof(opts[0]))
-#define OPT_HELP_INDEX ((int)NOPTS - 1)
-#define OPT_VAL_BASE 256 /* getopt_long's val for opts[i]: clear of short options and of 0 */
 
 /* ---- value parsers ------------------------------------------------------------------------- */
 
@@ -259,7 +221,7 @@ int config_resolve_listen_address(const char *addr, struct buf *err)
 	return r;
 }
 
-/* ---- applying one value -------------------------------------------------------------------- */
+/* ---- option parsers: each sets its option's field ------------------------------------------ */
 
 static void *field(struct config *c, const struct opt *o)
 {
@@ -285,29 +247,24 @@ static void duration_text(struct buf *b, uint64_t ns)
 		buf_addf(b, "%llums", (unsigned long long)(ns / 1000000u));
 }
 
-/* Compiles v into the option's pattern (--include or --exclude) where it is given, so that a bad
- * one in the file is reported with its file and line. */
-static int set_pattern(struct config *c, const struct opt *o, const char *v, struct buf *err)
+/* a flag: given (the command line only) */
+static int opt_flag(struct config *c, const struct opt *o, const char *v, struct buf *err)
 {
-	struct pattern **dst = o->off == OFF(include) ? &c->include_pattern : &c->exclude_pattern;
-	struct pattern *p;
-	struct buf why = BUF_INIT;
-	int r;
-
-	r = pattern_compile(v, &p, &why);
-	if (r == -EINVAL)
-		buf_addf(err, "\"%s\" is not a regular expression (PCRE2 syntax, see --help): %s", v, why.buf);
-	buf_done(&why);
-	if (r < 0)
-		return r;
-	r = set_string(field(c, o), v);
-	if (r < 0) {
-		pattern_free(p);
-		return r;
-	}
-	pattern_free(*dst);
-	*dst = p;
+	(void)v;
+	(void)err;
+	assert(o->size == sizeof(bool));
+	*(bool *)field(c, o) = true;
 	return 0;
+}
+
+static int opt_string(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	assert(o->flags & OPT_TEXT);
+	if (!*v) {
+		buf_addstr(err, "expected a non-empty value");
+		return -EINVAL;
+	}
+	return set_string(field(c, o), v);
 }
 
 /* A file name may start with ${CREDENTIALS_DIRECTORY}/: the directory where systemd puts a
@@ -336,128 +293,252 @@ static int expand_path(const char *v, struct buf *ret, struct buf *err)
 	return buf_failed(ret) ? -ENOMEM : 0;
 }
 
-/* Applies value v to option o; on error writes what was expected into err. */
-static int apply(struct config *c, const struct opt *o, const char *v, struct buf *err)
+/* a file that must be readable now */
+static int opt_path(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	int r;
+
+	assert(o->flags & OPT_TEXT);
+	if (!*v) {
+		buf_addstr(err, "expected a file name");
+		return -EINVAL;
+	}
+	r = expand_path(v, &path, err);
+	if (r >= 0 && access(path.buf, R_OK) < 0) {
+		int e = errno;
+
+		buf_addf(err, "cannot read \"%s\": %s", path.buf, strerror(e));
+		if (e == ENOENT && strncmp(path.buf, "/run/credentials/", 17) == 0)
+			buf_addstr(err, " (systemd makes a service's credentials only while it runs: name "
+					"them as " CREDENTIALS_VAR "/NAME to check the configuration "
+					"beforehand, see the README)");
+		r = -EINVAL;
+	}
+	if (r >= 0)
+		r = set_string(field(c, o), path.buf);
+	buf_done(&path);
+	return r;
+}
+
+/* HOST:PORT, :PORT or [IPv6]:PORT */
+static int opt_address(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	char *h, *p;
+	int r;
+
+	assert(o->flags & OPT_TEXT);
+	r = config_split_listen_address(v, &h, &p);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		buf_addf(err, "\"%s\" is not an address (expected HOST:PORT, :PORT or [IPv6]:PORT)", v);
+		return -EINVAL;
+	}
+	free(h);
+	free(p);
+	return set_string(field(c, o), v);
+}
+
+/* uint64_t nanoseconds, from min to max */
+static int opt_duration(struct config *c, const struct opt *o, const char *v, struct buf *err)
 {
 	uint64_t n;
 	int r;
 
-	switch (o->kind) {
-	case KIND_FLAG:
-		*(bool *)field(c, o) = true;
-		return 0;
-	case KIND_STRING:
-		if (!*v) {
-			buf_addstr(err, "expected a non-empty value");
-			return -EINVAL;
-		}
-		return set_string(field(c, o), v);
-	case KIND_PATTERN:
-		return set_pattern(c, o, v, err);
-	case KIND_PATH: {
-		struct buf path = BUF_INIT;
+	assert(o->size == sizeof(uint64_t));
+	r = config_parse_duration(v, &n);
+	if (r < 0 || n < o->min || n > o->max) {
+		buf_addf(err, "\"%s\" is not a duration from ", v);
+		duration_text(err, o->min);
+		buf_addstr(err, " to ");
+		duration_text(err, o->max);
+		buf_addstr(err, " (expected seconds, or a number with ms, s, m or h, like 15s)");
+		return -EINVAL;
+	}
+	*(uint64_t *)field(c, o) = n;
+	return 0;
+}
 
-		if (!*v) {
-			buf_addstr(err, "expected a file name");
-			return -EINVAL;
-		}
-		r = expand_path(v, &path, err);
-		if (r >= 0 && access(path.buf, R_OK) < 0) {
-			int e = errno;
+/* uint64_t bytes */
+static int opt_size(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	uint64_t n;
 
-			buf_addf(err, "cannot read \"%s\": %s", path.buf, strerror(e));
-			if (e == ENOENT && strncmp(path.buf, "/run/credentials/", 17) == 0)
-				buf_addstr(err, " (systemd makes a service's credentials only while it runs: name "
-						"them as " CREDENTIALS_VAR "/NAME to check the configuration "
-						"beforehand, see the README)");
-			r = -EINVAL;
+	assert(o->size == sizeof(uint64_t));
+	if (config_parse_size(v, &n) < 0) {
+		buf_addf(err, "\"%s\" is not a size (expected bytes, with an optional K, M, G or T suffix, like 512M)", v);
+		return -EINVAL;
+	}
+	*(uint64_t *)field(c, o) = n;
+	return 0;
+}
+
+static int parse_ranged(const struct opt *o, const char *v, uint64_t *ret, struct buf *err)
+{
+	if (parse_uint(v, ret) < 0 || *ret < o->min || *ret > o->max) {
+		buf_addf(err, "\"%s\" is not a whole number from %llu to %llu", v, (unsigned long long)o->min,
+			 (unsigned long long)o->max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* unsigned, from min to max */
+static int opt_unsigned(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	uint64_t n;
+	int r;
+
+	assert(o->size == sizeof(unsigned) && o->max <= UINT_MAX);
+	r = parse_ranged(o, v, &n, err);
+	if (r < 0)
+		return r;
+	*(unsigned *)field(c, o) = (unsigned)n;
+	return 0;
+}
+
+/* int, from min to max */
+static int opt_int(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	uint64_t n;
+	int r;
+
+	assert(o->size == sizeof(int) && o->max <= INT_MAX);
+	r = parse_ranged(o, v, &n, err);
+	if (r < 0)
+		return r;
+	*(int *)field(c, o) = (int)n;
+	return 0;
+}
+
+/* true or false */
+static int opt_bool(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	assert(o->size == sizeof(bool));
+	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+		buf_addf(err, "\"%s\" is not a boolean (expected true or false)", v);
+		return -EINVAL;
+	}
+	*(bool *)field(c, o) = v[0] == 't';
+	return 0;
+}
+
+/* uint32_t millionths: a fraction from 0 to 1 ("0.01") */
+static int opt_share(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	uint64_t whole, frac9;
+	const char *p = v;
+	int r;
+
+	assert(o->size == sizeof(uint32_t));
+	r = parse_decimal(&p, &whole, &frac9);
+	if (r < 0 || *p || whole > 1 || (whole == 1 && frac9) || frac9 % 1000) {
+		buf_addf(err, "\"%s\" is not a share of a core (expected a fraction from 0 to 1 "
+			      "in millionths at most, like 0.01)", v);
+		return -EINVAL;
+	}
+	*(uint32_t *)field(c, o) = (uint32_t)(whole * 1000000u + frac9 / 1000);
+	return 0;
+}
+
+/* enum smaps_mode: off, rollup or full */
+static int opt_smaps(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	static const char *const names[] = { [SMAPS_OFF] = "off", [SMAPS_ROLLUP] = "rollup", [SMAPS_FULL] = "full" };
+
+	assert(o->size == sizeof(enum smaps_mode));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i] && strcmp(v, names[i]) == 0) {
+			*(enum smaps_mode *)field(c, o) = (enum smaps_mode)i;
+			return 0;
 		}
-		if (r >= 0)
-			r = set_string(field(c, o), path.buf);
-		buf_done(&path);
+	}
+	buf_addf(err, "\"%s\" is not a smaps mode (expected off, rollup or full)", v);
+	return -EINVAL;
+}
+
+/* --include or --exclude: the string as given, and compiled where it is given, so that a bad
+ * one in the file is reported with its file and line */
+static int opt_pattern(struct config *c, const struct opt *o, const char *v, struct buf *err)
+{
+	struct pattern **dst = o->off == offsetof(struct config, include) ? &c->include_pattern : &c->exclude_pattern;
+	struct pattern *p;
+	struct buf why = BUF_INIT;
+	int r;
+
+	assert(o->flags & OPT_TEXT);
+	r = pattern_compile(v, &p, &why);
+	if (r == -EINVAL)
+		buf_addf(err, "\"%s\" is not a regular expression (PCRE2 syntax, see --help): %s", v, why.buf);
+	buf_done(&why);
+	if (r < 0)
+		return r;
+	r = set_string(field(c, o), v);
+	if (r < 0) {
+		pattern_free(p);
 		return r;
 	}
-	case KIND_ADDRESS: {
-		char *h, *p;
-		r = config_split_listen_address(v, &h, &p);
-		if (r < 0) {
-			buf_addf(err, "\"%s\" is not an address (expected HOST:PORT, :PORT or [IPv6]:PORT)", v);
-			return -EINVAL;
-		}
-		free(h);
-		free(p);
-		return set_string(field(c, o), v);
-	}
-	case KIND_DURATION:
-		r = config_parse_duration(v, &n);
-		if (r < 0 || n < o->min || n > o->max) {
-			buf_addf(err, "\"%s\" is not a duration from ", v);
-			duration_text(err, o->min);
-			buf_addstr(err, " to ");
-			duration_text(err, o->max);
-			buf_addstr(err, " (expected seconds, or a number with ms, s, m or h, like 15s)");
-			return -EINVAL;
-		}
-		*(uint64_t *)field(c, o) = n;
-		return 0;
-	case KIND_SIZE:
-		r = config_parse_size(v, &n);
-		if (r < 0) {
-			buf_addf(err, "\"%s\" is not a size (expected bytes, with an optional K, M, G or T suffix, like 512M)", v);
-			return -EINVAL;
-		}
-		*(uint64_t *)field(c, o) = n;
-		return 0;
-	case KIND_UINT:
-	case KIND_LEVEL:
-		r = parse_uint(v, &n);
-		if (r < 0 || n < o->min || n > o->max) {
-			buf_addf(err, "\"%s\" is not a whole number from %llu to %llu", v,
-				 (unsigned long long)o->min, (unsigned long long)o->max);
-			return -EINVAL;
-		}
-		if (o->kind == KIND_UINT)
-			*(unsigned *)field(c, o) = (unsigned)n;
-		else
-			*(int *)field(c, o) = (int)n;
-		return 0;
-	case KIND_BOOL:
-		if (strcmp(v, "true") == 0)
-			*(bool *)field(c, o) = true;
-		else if (strcmp(v, "false") == 0)
-			*(bool *)field(c, o) = false;
-		else {
-			buf_addf(err, "\"%s\" is not a boolean (expected true or false)", v);
-			return -EINVAL;
-		}
-		return 0;
-	case KIND_SHARE: {
-		uint64_t whole, frac9;
-		const char *p = v;
+	pattern_free(*dst);
+	*dst = p;
+	return 0;
+}
 
-		r = parse_decimal(&p, &whole, &frac9);
-		if (r < 0 || *p || whole > 1 || (whole == 1 && frac9) || frac9 % 1000) {
-			buf_addf(err, "\"%s\" is not a share of a core (expected a fraction from 0 to 1 "
-				      "in millionths at most, like 0.01)", v);
-			return -EINVAL;
-		}
-		*(uint32_t *)field(c, o) = (uint32_t)(whole * 1000000u + frac9 / 1000);
-		return 0;
-	}
-	case KIND_SMAPS:
-		if (strcmp(v, "off") == 0)
-			c->smaps = SMAPS_OFF;
-		else if (strcmp(v, "rollup") == 0)
-			c->smaps = SMAPS_ROLLUP;
-		else if (strcmp(v, "full") == 0)
-			c->smaps = SMAPS_FULL;
-		else {
-			buf_addf(err, "\"%s\" is not a smaps mode (expected off, rollup or full)", v);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	return -EINVAL;
+/* ---- the table ------------------------------------------------------------------------------- */
+
+#define OPT(name, parser, fld, flags, min, max)                                                      \
+	{ name, parser, offsetof(struct config, fld), sizeof(((struct config *)0)->fld),             \
+	  (flags) | _Generic(((struct config *)0)->fld, char *: OPT_TEXT, default: 0), min, max }
+#define DAY_NS 86400000000000u
+
+static const struct opt opts[] = {
+	OPT("config", opt_path, config_file, OPT_CLI_ONLY, 0, 0),
+	OPT("web.listen-address", opt_address, listen_address, OPT_RESTART, 0, 0),
+	OPT("interval", opt_duration, interval_ns, 0, 100000000u, DAY_NS),
+	OPT("smaps", opt_smaps, smaps, 0, 0, 0),
+	OPT("smaps-max-rss", opt_size, smaps_max_rss, 0, 0, UINT64_MAX),
+	OPT("smaps-budget", opt_duration, smaps_budget_ns, 0, 0, DAY_NS),
+	OPT("smaps-min-age", opt_duration, smaps_min_age_ns, 0, 0, DAY_NS),
+	OPT("smaps-max-age", opt_duration, smaps_max_age_ns, 0, 1000000000u, 7 * DAY_NS),
+	OPT("smaps-large-share", opt_share, smaps_large_share_ppm, 0, 0, 1000000),
+	OPT("include", opt_pattern, include, 0, 0, 0),
+	OPT("exclude", opt_pattern, exclude, 0, 0, 0),
+	OPT("top", opt_unsigned, top, 0, 0, 1000000),
+	OPT("detail-top", opt_unsigned, detail_top, 0, 0, 1000000),
+	OPT("top-min-age", opt_duration, top_min_age_ns, 0, 0, DAY_NS),
+	OPT("top-margin", opt_unsigned, top_margin_pct, 0, 0, 1000),
+	OPT("min-rss", opt_size, min_rss, 0, 0, UINT64_MAX),
+	OPT("mapping-top", opt_unsigned, mapping_top, 0, 0, 100000),
+	OPT("cgroup-top", opt_unsigned, cgroup_top, 0, 0, 1000000),
+	OPT("procfs", opt_string, procfs, OPT_RESTART, 0, 0),
+	OPT("web.config.file", opt_path, web_config_file, OPT_RESTART, 0, 0),
+	OPT("tls-cert", opt_path, tls_cert, OPT_RESTART, 0, 0),
+	OPT("tls-key", opt_path, tls_key, OPT_RESTART, 0, 0),
+	OPT("basic-auth-file", opt_path, basic_auth_file, OPT_RESTART, 0, 0),
+	OPT("web.health-open", opt_bool, health_open, OPT_RESTART, 0, 0),
+	OPT("gzip-level", opt_int, gzip_level, OPT_RESTART, 1, 9),
+	OPT("once", opt_flag, once, OPT_CLI_ONLY, 0, 0),
+	OPT("check-config", opt_flag, check_config, OPT_CLI_ONLY, 0, 0),
+	OPT("version", opt_flag, version, OPT_CLI_ONLY, 0, 0),
+	OPT("help", opt_flag, help, OPT_CLI_ONLY, 0, 0), /* last: -h is opts[OPT_HELP_INDEX] */
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+#define OPT_HELP_INDEX ((int)NOPTS - 1)
+#define OPT_VAL_BASE 256 /* getopt_long's val for opts[i]: clear of short options and of 0 */
+
+/* Applies v to o, with "PREFIX: " before what err says on failure. */
+static int apply(struct config *c, const struct opt *o, const char *prefix, const char *v, struct buf *err)
+{
+	size_t mark = err->len;
+	int r;
+
+	buf_addf(err, "%s: ", prefix);
+	r = o->parse(c, o, v, err);
+	if (r >= 0)
+		buf_truncate(err, mark);
+	else if (r == -ENOMEM)
+		buf_addstr(err, "out of memory");
+	return r;
 }
 
 /* ---- the configuration file ---------------------------------------------------------------- */
@@ -520,7 +601,7 @@ static int file_handler(void *user, const char *section, const char *name, const
 	for (i = 0; i < NOPTS; i++)
 		if (key_matches(name, opts[i].name))
 			break;
-	if (i == NOPTS || opts[i].cli_only) {
+	if (i == NOPTS || (opts[i].flags & OPT_CLI_ONLY)) {
 		buf_addf(ctx->err, "unknown key \"%s\"", name);
 		goto fail;
 	}
@@ -529,8 +610,7 @@ static int file_handler(void *user, const char *section, const char *name, const
 		goto fail;
 	}
 	ctx->seen[i] = true;
-	buf_addf(ctx->err, "%s: ", name);
-	if (apply(ctx->c, &opts[i], value, ctx->err) < 0) {
+	if (apply(ctx->c, &opts[i], name, value, ctx->err) < 0) {
 		const char *hash = strchr(value, '#');
 
 		/* libinih ends a value at " ;" only: "top = 5 # five" hands over "5 # five" */
@@ -539,7 +619,6 @@ static int file_handler(void *user, const char *section, const char *name, const
 					     "it), not \"#\": \"#\" starts a comment only at the start of a line");
 		goto fail;
 	}
-	buf_reset(ctx->err);
 	return 1;
 fail:
 	ctx->err_line = ctx->line;
@@ -687,98 +766,104 @@ static int finish(struct config *c, struct buf *err)
 	return 0;
 }
 
-int config_load(struct config *ret, int argc, char *const argv[], struct buf *err)
+/* one option of the command line, and its value ("" for a flag) */
+struct cli_pair {
+	const struct opt *o;
+	const char *v;
+};
+
+/* What getopt_long's '?' means: optopt is the unknown short option; a long option's val when it
+ * was given a value it does not take; 0 for an unknown (or ambiguous) long option, which getopt
+ * has stepped over. */
+static int cli_refused(char *const argv[], struct buf *err)
+{
+	if (optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + (int)NOPTS)
+		buf_addf(err, "--%s takes no value (see --help)", opts[optopt - OPT_VAL_BASE].name);
+	else if (optopt > 0)
+		buf_addf(err, "unknown option -%c (see --help)", optopt);
+	else
+		buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
+	return -EINVAL;
+}
+
+/* The command line into ret[], at most one pair per element of argv; *ret_n pairs. */
+static int cli_scan(int argc, char *const argv[], struct cli_pair *ret, size_t *ret_n, struct buf *err)
 {
 	struct option longopts[NOPTS + 1];
-	struct config c;
-	const struct opt **which = NULL;
-	char **values = NULL;
-	int n = 0, i, r = -EINVAL;
 	bool help_seen = false;
+	size_t n = 0;
+	int ch;
 
-	assert(ret && argv && err);
-	defaults(&c);
-	for (i = 0; i < (int)NOPTS; i++)
-		longopts[i] = (struct option){ opts[i].name, opts[i].kind == KIND_FLAG ? no_argument : required_argument,
-					       NULL, OPT_VAL_BASE + i };
+	for (size_t i = 0; i < NOPTS; i++)
+		longopts[i] = (struct option){ opts[i].name, opts[i].parse == opt_flag ? no_argument : required_argument,
+					       NULL, OPT_VAL_BASE + (int)i };
 	longopts[NOPTS] = (struct option){ 0 };
-	which = calloc((size_t)argc + 1, sizeof(*which));
-	values = calloc((size_t)argc + 1, sizeof(*values));
-	if (!which || !values) {
-		r = -ENOMEM;
-		goto out;
-	}
-
-	/* pass 1: the command line into (option, value) pairs. optind = 0, not 1, makes glibc
-	 * (and musl) start afresh: with 1 it resumes inside the short-option cluster where the
-	 * previous call stopped, through a pointer into that call's argv (config_load runs again
-	 * on SIGHUP, and tests call it many times). */
+	/* optind = 0, not 1, makes glibc (and musl) start afresh: with 1 it resumes inside the
+	 * short-option cluster where the previous call stopped, through a pointer into that call's
+	 * argv (config_load runs again on SIGHUP, and tests call it many times). "+": stop at the
+	 * first non-option; ":": report a missing value as ':'. */
 	optind = 0;
 	opterr = 0;
-	for (;;) {
-		/* "+": stop at the first non-option; ":": report a missing value as ':' */
-		int ch = getopt_long(argc, argv, "+:h", longopts, NULL);
-
-		if (ch == -1)
-			break;
+	while ((ch = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		if (ch == ':') {
 			buf_addf(err, "%s needs a value (see --help)", argv[optind - 1]);
-			goto out;
+			return -EINVAL;
 		}
-		if (ch == '?') {
-			/* optopt: the unknown short option; a long option's val when it was given a
-			 * value it does not take; 0 for an unknown (or ambiguous) long option, which
-			 * getopt has stepped over */
-			if (optopt >= OPT_VAL_BASE && optopt < OPT_VAL_BASE + (int)NOPTS)
-				buf_addf(err, "--%s takes no value (see --help)", opts[optopt - OPT_VAL_BASE].name);
-			else if (optopt > 0)
-				buf_addf(err, "unknown option -%c (see --help)", optopt);
-			else
-				buf_addf(err, "unknown option %s (see --help)", argv[optind - 1]);
-			goto out;
-		}
-		/* which[] and values[] hold one pair per argv element; a cluster ("-hhh") is one
-		 * element that getopt returns once per letter, and -h is the only short option,
-		 * so keeping one -h keeps the pairs within argc */
+		if (ch == '?')
+			return cli_refused(argv, err);
+		/* a cluster ("-hhh") is one element that getopt returns once per letter, and -h is
+		 * the only short option, so keeping one -h keeps the pairs within argc */
 		if (ch == 'h' && help_seen)
 			continue;
 		help_seen = help_seen || ch == 'h';
-		ch = ch == 'h' ? OPT_HELP_INDEX : ch - OPT_VAL_BASE;
-		which[n] = &opts[ch];
-		values[n] = optarg ? optarg : (char *)"";
-		n++;
+		ret[n++] = (struct cli_pair){ &opts[ch == 'h' ? OPT_HELP_INDEX : ch - OPT_VAL_BASE], optarg ? optarg : "" };
 	}
 	if (optind < argc) {
 		buf_addf(err, "unexpected argument \"%s\" (see --help)", argv[optind]);
-		goto out;
+		return -EINVAL;
 	}
+	*ret_n = n;
+	return 0;
+}
 
-	/* pass 2: the file named by --config, then the pairs over it */
-	for (i = 0; i < n; i++) {
-		if (which[i]->off != OFF(config_file))
+/* Applies the pairs for --config (config_file true), or all the others. */
+static int cli_apply(struct config *c, const struct cli_pair *pairs, size_t n, bool config_file, struct buf *err)
+{
+	char prefix[64];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((pairs[i].o->off == offsetof(struct config, config_file)) != config_file)
 			continue;
-		buf_reset(err);
-		buf_addstr(err, "--config: ");
-		r = apply(&c, which[i], values[i], err);
+		snprintf(prefix, sizeof(prefix), "--%s", pairs[i].o->name);
+		r = apply(c, pairs[i].o, prefix, pairs[i].v, err);
 		if (r < 0)
-			goto out;
-		buf_reset(err);
+			return r;
 	}
-	if (c.config_file && (r = load_file(&c, c.config_file, err)) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (which[i]->off == OFF(config_file))
-			continue;
-		buf_addf(err, "--%s: ", which[i]->name);
-		r = apply(&c, which[i], values[i], err);
-		if (r < 0)
-			goto out;
-		buf_reset(err);
-	}
-	r = finish(&c, err);
-out:
-	free(which);
-	free(values);
+	return 0;
+}
+
+int config_load(struct config *ret, int argc, char *const argv[], struct buf *err)
+{
+	struct cli_pair *pairs;
+	struct config c;
+	size_t n = 0;
+	int r;
+
+	assert(ret && argv && argc >= 0 && err);
+	defaults(&c);
+	pairs = calloc((size_t)argc + 1, sizeof(*pairs));
+	r = pairs ? cli_scan(argc, argv, pairs, &n, err) : -ENOMEM;
+	/* the file named by --config, then the rest of the command line over it */
+	if (r >= 0)
+		r = cli_apply(&c, pairs, n, true, err);
+	if (r >= 0 && c.config_file)
+		r = load_file(&c, c.config_file, err);
+	if (r >= 0)
+		r = cli_apply(&c, pairs, n, false, err);
+	if (r >= 0)
+		r = finish(&c, err);
+	free(pairs);
 	if (r < 0) {
 		config_done(&c);
 		if (err->len == 0)
@@ -807,57 +892,29 @@ void config_done(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* What the running daemon cannot change without a restart: its socket and server (the address,
- * the web configuration or its shorthands: TLS, users, headers; the health endpoints' access),
- * the collector's /proc and the publisher's gzip level. */
-static bool needs_restart(const struct opt *o)
-{
-	static const char *const names[] = { "web.listen-address", "procfs", "web.config.file", "tls-cert",
-					     "tls-key", "basic-auth-file", "web.health-open", "gzip-level" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(o->name, names[i]) == 0)
-			return true;
-	return false;
-}
+/* ---- reloads ------------------------------------------------------------------------------- */
 
 static bool same_value(const struct config *a, const struct config *b, const struct opt *o)
 {
-	const void *x = (const char *)a + o->off, *y = (const char *)b + o->off;
+	const char *x = (const char *)a + o->off, *y = (const char *)b + o->off;
 
-	switch (o->kind) {
-	case KIND_STRING:
-	case KIND_PATH:
-	case KIND_PATTERN:
-	case KIND_ADDRESS: {
+	if (o->flags & OPT_TEXT) {
 		const char *p = *(char *const *)x, *q = *(char *const *)y;
 		return (!p && !q) || (p && q && strcmp(p, q) == 0);
 	}
-	case KIND_DURATION:
-	case KIND_SIZE:
-		return *(const uint64_t *)x == *(const uint64_t *)y;
-	case KIND_UINT:
-		return *(const unsigned *)x == *(const unsigned *)y;
-	case KIND_SHARE:
-		return *(const uint32_t *)x == *(const uint32_t *)y;
-	case KIND_LEVEL:
-		return *(const int *)x == *(const int *)y;
-	case KIND_BOOL:
-	case KIND_FLAG:
-		return *(const bool *)x == *(const bool *)y;
-	case KIND_SMAPS:
-		return *(const enum smaps_mode *)x == *(const enum smaps_mode *)y;
-	}
-	return false;
+	return memcmp(x, y, o->size) == 0;
 }
 
+/* What the running daemon cannot change without a restart (OPT_RESTART): its socket and server
+ * (the address, the web configuration or its shorthands: TLS, users, headers; the health
+ * endpoints' access), the collector's /proc and the publisher's gzip level. */
 void config_changes(const struct config *old, const struct config *next, struct buf *ret_changed,
 		    struct buf *ret_restart)
 {
 	for (size_t i = 0; i < NOPTS; i++) {
-		struct buf *to = needs_restart(&opts[i]) ? ret_restart : ret_changed;
+		struct buf *to = opts[i].flags & OPT_RESTART ? ret_restart : ret_changed;
 
-		if (opts[i].cli_only || same_value(old, next, &opts[i]))
+		if ((opts[i].flags & OPT_CLI_ONLY) || same_value(old, next, &opts[i]))
 			continue;
 		if (to->len)
 			buf_addstr(to, ", ");
