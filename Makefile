@@ -20,7 +20,7 @@ DESTDIR    ?=
 CC         ?= gcc
 PKG_CONFIG ?= pkg-config
 BUILD      := build
-PKGS       := libmicrohttpd libsystemd zlib inih gnutls libcrypt yaml-0.1 libpcre2-8
+PKGS       := libmicrohttpd libsystemd zlib gnutls libcrypt yaml-0.1 libpcre2-8
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wsign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \

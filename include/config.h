@@ -3,11 +3,15 @@
  * Every option is a command-line flag and (except the few that only make sense on a command
  * line) a key of the configuration file: the flag's name without the leading dashes, with '-'
  * and '.' turned into '_' (--web.listen-address is web_listen_address). The file is read first,
- * then the command line overrides it. The file is `key = value` lines with '#' (or ';') comment
- * lines, parsed by libinih: no [sections], no repeated keys (an indented line continues the
- * previous value, and so counts as a repeat), no NUL bytes, lines of at most 198 bytes besides
- * the newline; a comment after a value starts with ';' and needs whitespace before it ('#' starts
- * a comment only at the start of a line).
+ * then the command line overrides it.
+ *
+ * The file's format is ours (config.c reads it; no library): `key = value` lines (`key: value`
+ * too). Blanks (space, tab, CR, VT, FF) around keys and values are ignored, so CRLF line ends and
+ * indentation do no harm; an indented line never continues the line before. Blank lines and
+ * lines whose first non-blank is '#' or ';' are comments; after a value, a ';' with a blank
+ * before it starts a comment ('#' there is part of the value). No [sections], each key at most
+ * once, no NUL bytes; a UTF-8 byte order mark at the start is skipped. Lines may be any length;
+ * the file holds at most 1 MiB. The first problem stops the reading, reported as FILE:LINE.
  *
  * config_load() fills a struct config from argv, or explains the first problem in `err` (file,
  * line, key, value and what was expected) and returns -EINVAL. Nothing here logs or exits.

@@ -4,15 +4,21 @@
  * that reads its value and the field of struct config that the parser sets, in the style of
  * systemd's conf-parser: adding an option is a field, a row, and a parser if none fits. The
  * command line is scanned with getopt_long into (option, value) pairs first, so that --config is
- * known before anything is applied; then defaults, then the file (through libinih), then the
- * pairs, then the checks that involve several options (TLS key and certificate together).
+ * known before anything is applied; then defaults, then the file, then the pairs, then the
+ * checks that involve several options (TLS key and certificate together).
+ *
+ * The file is read here, a line at a time (config.h has its format). It was libinih's until
+ * Debian's build of it defined the format in our place: lines cut at 198 bytes, indented lines
+ * continuing the one before, no line number for the handler, and its settings as global
+ * variables of the shared library. What it did for us beyond that was split at '=' and strip
+ * blanks: this reader is no longer than the workarounds it replaces (a reader to count lines, a
+ * pass over every line for what libinih would have mishandled), and one library less.
  */
 #include "config.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <getopt.h>
-#include <ini.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stddef.h>
@@ -541,7 +547,14 @@ static int apply(struct config *c, const struct opt *o, const char *prefix, cons
 	return r;
 }
 
-/* ---- the configuration file ---------------------------------------------------------------- */
+/* ---- the configuration file (its format: config.h) ------------------------------------------- */
+
+#define FILE_MAX_SIZE (1024 * 1024)
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
+}
 
 /* The key of an option in the file: --web.listen-address is web_listen_address. */
 static bool key_matches(const char *key, const char *name)
@@ -554,75 +567,87 @@ static bool key_matches(const char *key, const char *name)
 	return *key == *name;
 }
 
-struct file_ctx {
-	struct config *c;
-	struct buf *err;       /* the handler's first problem, without file and line */
-	const char *next, *end; /* the text the reader has not handed to libinih yet */
-	unsigned line;	       /* lines handed out: the one libinih is working on */
-	unsigned err_line;     /* where the handler's problem is; 0: none */
-	bool seen[NOPTS];
-};
-
-/* libinih's fgets-like reader, one whole line per call, so that ctx->line is the line the
- * handler is being called for (libinih tells the handler no line number). */
-static char *file_reader(char *str, int num, void *stream)
+/* Where a ';' after a blank starts a comment in s, or its end. */
+static char *comment_start(char *s)
 {
-	struct file_ctx *ctx = stream;
-	const char *eol;
-	size_t n;
+	bool after_blank = false;
 
-	if (ctx->next >= ctx->end || num < 2)
-		return NULL;
-	eol = memchr(ctx->next, '\n', (size_t)(ctx->end - ctx->next));
-	n = (size_t)((eol ? eol + 1 : ctx->end) - ctx->next);
-	if (n > (size_t)num - 1)
-		n = (size_t)num - 1; /* not reached: load_file() refused such lines */
-	memcpy(str, ctx->next, n);
-	str[n] = '\0';
-	ctx->next += n;
-	ctx->line++;
-	return str;
+	for (; *s; s++) {
+		if (*s == ';' && after_blank)
+			break;
+		after_blank = is_blank(*s);
+	}
+	return s;
 }
 
-/* libinih's handler: returns nonzero to go on, 0 to mark the line as an error (libinih
- * then returns the number of the first such line, or of the first line it could not parse). */
-static int file_handler(void *user, const char *section, const char *name, const char *value)
+static char *strip(char *s)
 {
-	struct file_ctx *ctx = user;
-	size_t i;
+	char *end = s + strlen(s);
 
-	if (ctx->err_line)
-		return 1; /* report the first problem only */
-	if (section && *section) {
-		/* not reached: load_file() refuses section lines before libinih sees them */
-		buf_addf(ctx->err, "[%s]: sections are not used; write key = value lines", section);
-		goto fail;
+	while (is_blank(*s))
+		s++;
+	while (end > s && is_blank(end[-1]))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+/* Cuts one line (NUL-terminated, without its newline) into *ret_key and *ret_value in place;
+ * both NULL for a blank or comment line. prev_key, the last key read, is named when an indented
+ * line looks like a continuation of its value. 0, or -EINVAL and err says why. */
+static int file_split_line(char *line, const char *prev_key, char **ret_key, char **ret_value,
+			   struct buf *err)
+{
+	char *s = strip(line), *sep;
+
+	*ret_key = *ret_value = NULL;
+	if (!*s || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		buf_addstr(err, "[sections] are not used; write key = value lines");
+		return -EINVAL;
 	}
+	sep = s + strcspn(s, "=:");
+	if (!*sep || comment_start(s) < sep) {
+		buf_addstr(err, "expected key = value");
+		if (s > line && prev_key)
+			buf_addf(err, " (a value is one line: an indented line does not continue the value of %s)",
+				 prev_key);
+		return -EINVAL;
+	}
+	*sep = '\0';
+	*comment_start(sep + 1) = '\0';
+	*ret_key = strip(s);
+	*ret_value = strip(sep + 1);
+	return 0;
+}
+
+/* Applies key = value, unless the key is unknown, command-line only or seen before. */
+static int file_apply(struct config *c, bool seen[], const char *key, const char *value, struct buf *err)
+{
+	const char *hash;
+	size_t i;
+	int r;
+
 	for (i = 0; i < NOPTS; i++)
-		if (key_matches(name, opts[i].name))
+		if (key_matches(key, opts[i].name))
 			break;
 	if (i == NOPTS || (opts[i].flags & OPT_CLI_ONLY)) {
-		buf_addf(ctx->err, "unknown key \"%s\"", name);
-		goto fail;
+		buf_addf(err, "unknown key \"%s\"", key);
+		return -EINVAL;
 	}
-	if (ctx->seen[i]) {
-		buf_addf(ctx->err, "%s: set twice (or continued by an indented line)", name);
-		goto fail;
+	if (seen[i]) {
+		buf_addf(err, "%s: set twice", key);
+		return -EINVAL;
 	}
-	ctx->seen[i] = true;
-	if (apply(ctx->c, &opts[i], name, value, ctx->err) < 0) {
-		const char *hash = strchr(value, '#');
-
-		/* libinih ends a value at " ;" only: "top = 5 # five" hands over "5 # five" */
-		if (hash && hash > value && (hash[-1] == ' ' || hash[-1] == '\t'))
-			buf_addstr(ctx->err, "; a comment after a value starts with \";\" (with a blank before "
-					     "it), not \"#\": \"#\" starts a comment only at the start of a line");
-		goto fail;
-	}
-	return 1;
-fail:
-	ctx->err_line = ctx->line;
-	return 0;
+	seen[i] = true;
+	r = apply(c, &opts[i], key, value, err);
+	/* only ";" starts a comment after a value: "top = 5 # five" hands over "5 # five" */
+	hash = strchr(value, '#');
+	if (r == -EINVAL && hash && hash > value && is_blank(hash[-1]))
+		buf_addstr(err, "; a comment after a value starts with \";\" (with a blank before "
+				"it), not \"#\": \"#\" starts a comment only at the start of a line");
+	return r;
 }
 
 static int read_small_file(const char *path, struct buf *b, struct buf *err)
@@ -630,90 +655,62 @@ static int read_small_file(const char *path, struct buf *b, struct buf *err)
 	FILE *f = fopen(path, "re");
 	char chunk[4096];
 	size_t n;
+	int r = 0;
 
 	if (!f) {
 		buf_addf(err, "%s: %s", path, strerror(errno));
 		return -EINVAL;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		buf_add(b, chunk, n);
-		if (b->len > 1024 * 1024) {
-			fclose(f);
+		if (b->len > FILE_MAX_SIZE) {
 			buf_addf(err, "%s: larger than 1 MiB; not a configuration file", path);
-			return -EINVAL;
+			r = -EINVAL;
 		}
 	}
-	if (ferror(f) || buf_failed(b)) {
-		buf_addf(err, "%s: read error: %s", path, ferror(f) ? strerror(errno) : "out of memory");
-		fclose(f);
-		return -EINVAL;
+	if (r == 0 && ferror(f)) {
+		buf_addf(err, "%s: read error: %s", path, strerror(errno));
+		r = -EINVAL;
 	}
+	if (r == 0 && buf_failed(b))
+		r = -ENOMEM;
 	fclose(f);
-	return 0;
+	return r;
 }
 
-/* libinih reads a line into INI_MAX_LINE bytes with its newline and a NUL: a longer one is
- * split, the rest parsed as a line of its own, and every later line number is off by one. */
-#define FILE_MAX_LINE (INI_MAX_LINE - 2)
-
-/* Refuses what libinih would mishandle or accept silently: NUL bytes (the end of its input),
- * long lines, and [section] headers (only the keys under one would reach the handler, and
- * a header with none under it would pass unnoticed). */
-static int check_lines(const char *path, const char *p, const char *end, struct buf *err)
-{
-	unsigned line;
-
-	for (line = 1; p < end; line++) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)((eol ? eol : end) - p), i;
-
-		if (memchr(p, '\0', n)) {
-			buf_addf(err, "%s:%u: a NUL byte; not a text file", path, line);
-			return -EINVAL;
-		}
-		if (n > FILE_MAX_LINE) {
-			buf_addf(err, "%s:%u: line of %zu bytes, too long: a line holds at most %d bytes "
-				 "besides its newline", path, line, n, FILE_MAX_LINE);
-			return -EINVAL;
-		}
-		for (i = 0; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
-			;
-		if (i < n && p[i] == '[') {
-			buf_addf(err, "%s:%u: [sections] are not used; write key = value lines", path, line);
-			return -EINVAL;
-		}
-		p = eol ? eol + 1 : end;
-	}
-	return 0;
-}
-
+/* Reads the file at path into c, line by line; the first problem ends it, reported as
+ * "PATH:LINE: what". */
 static int load_file(struct config *c, const char *path, struct buf *err)
 {
-	struct file_ctx ctx = { .c = c };
+	static const char bom[] = "\xef\xbb\xbf";
 	struct buf text = BUF_INIT, msg = BUF_INIT;
+	bool seen[NOPTS] = { false };
+	const char *prev_key = NULL;
+	char *p, *end, *key, *value;
+	unsigned line;
 	int r;
 
 	r = read_small_file(path, &text, err);
-	if (r < 0)
-		goto out;
-	r = check_lines(path, text.buf, text.buf + text.len, err);
-	if (r < 0)
-		goto out;
-	ctx.err = &msg;
-	ctx.next = text.buf;
-	ctx.end = text.buf + text.len;
-	r = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
-	if (r != 0) {
-		/* libinih gives the first bad line; it is the handler's if the handler failed
-		 * there, else a line that is not key = value */
-		if (r < 0 || (unsigned)r != ctx.err_line) {
-			buf_reset(&msg);
-			buf_addstr(&msg, r < 0 ? "out of memory" : "expected key = value");
+	p = text.buf;
+	end = text.buf + text.len;
+	if (r == 0 && text.len >= 3 && memcmp(p, bom, 3) == 0)
+		p += 3;
+	for (line = 1; r == 0 && p < end; line++) {
+		char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p);
+
+		p[n] = '\0'; /* the newline, or the NUL after the text (buf.h) */
+		if (strlen(p) != n) {
+			buf_addstr(&msg, "a NUL byte; not a text file");
+			r = -EINVAL;
+		} else if ((r = file_split_line(p, prev_key, &key, &value, &msg)) == 0 && key) {
+			r = file_apply(c, seen, key, value, &msg);
+			prev_key = key;
 		}
-		buf_addf(err, "%s:%d: %s", path, r, msg.buf);
-		r = -EINVAL;
+		if (r < 0)
+			buf_addf(err, "%s:%u: %s", path, line, msg.buf);
+		p = eol ? eol + 1 : end;
 	}
-out:
 	buf_done(&text);
 	buf_done(&msg);
 	return r;

@@ -562,63 +562,135 @@ static void test_file_duplicate_key_is_refused(void **state)
 	snprintf(where, sizeof(where), "%s:3:", path);
 	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, where, "top", "twice");
 
-	/* an indented line continues the previous value in libinih: refused the same way */
+	/* an indented line is no continuation of the value before: refused, and said why */
 	path = write_text("cont.conf", "top = 4\n   5\n");
 	snprintf(where, sizeof(where), "%s:2:", path);
 	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, where, "top");
 	buf_done(&err);
 }
 
-/* libinih reads a line into 200 bytes with its newline and a NUL: longer lines would be split
- * (and every later line number shifted), so they are refused, with their number. */
-static void test_file_long_line_is_refused_with_its_number(void **state)
+/* A line is as long as it needs to be (the file holds at most 1 MiB), and the lines after a
+ * long one keep their numbers. (With libinih, lines were cut at 198 bytes and refused.) */
+static void test_file_long_lines_are_read_whole(void **state)
 {
+	static const size_t lengths[] = { 198, 199, 200, 255, 4096, 100000 };
 	struct buf err = BUF_INIT, text = BUF_INIT;
 	char where[PATH_MAX + 80];
 	struct config c;
 	const char *path;
-	size_t n;
+	size_t i;
 
 	(void)state;
-	for (n = 190; n <= 260; n++) {
-		/* line 3: a key whose value is padded with spaces to n bytes, then "7" */
+	for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		/* line 3: a key whose value is padded with blanks to n bytes, then "7"; line 5 bad */
 		buf_reset(&text);
 		buf_addstr(&text, "# one\n\ntop =");
-		while (text.len - strlen("# one\n\n") < n - 1)
+		while (text.len - strlen("# one\n\n") < lengths[i] - 1)
 			buf_addch(&text, ' ');
 		buf_addstr(&text, "7\nmapping_top = 2\n");
 		path = write_text("long.conf", text.buf);
-		if (n <= 198) {
-			assert_int_equal(LOAD(&c, &err, "--config", path), 0);
-			assert_int_equal(c.top, 7);
-			assert_int_equal(c.mapping_top, 2);
-			config_done(&c);
-		} else {
-			snprintf(where, sizeof(where), "%s:3:", path);
-			EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, where, "long");
-		}
+		assert_int_equal(LOAD(&c, &err, "--config", path), 0);
+		assert_int_equal(c.top, 7);
+		assert_int_equal(c.mapping_top, 2);
+		config_done(&c);
+		buf_addstr(&text, "colour = blue\n");
+		path = write_text("long.conf", text.buf);
+		snprintf(where, sizeof(where), "%s:5:", path);
+		EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, where, "colour");
 	}
 
-	/* the longest line allowed does not shift the numbers of the lines after it */
+	/* a long comment line, and a list of 600 names as one --include line */
 	buf_reset(&text);
 	buf_addstr(&text, "#");
-	while (text.len < 198)
+	for (i = 0; i < 300; i++)
 		buf_addch(&text, 'x');
-	buf_addstr(&text, "\ntop = 1\ncolour = blue\n");
-	path = write_text("longok.conf", text.buf);
-	snprintf(where, sizeof(where), "%s:3:", path);
-	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, where, "colour");
-
-	/* a long comment line counts too */
-	buf_reset(&text);
-	buf_addstr(&text, "top = 1\n#");
-	for (n = 0; n < 300; n++)
-		buf_addch(&text, 'x');
+	buf_addstr(&text, "\ninclude = ");
+	for (i = 0; i < 600; i++)
+		buf_addf(&text, "%sname%zu", i ? "|" : "", i);
 	buf_addstr(&text, "\n");
-	path = write_text("longcomment.conf", text.buf);
-	snprintf(where, sizeof(where), "%s:2:", path);
-	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, where, "long");
+	path = write_text("longinclude.conf", text.buf);
+	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
+	assert_int_equal(pattern_match(c.include_pattern, "name599", 7), 1);
+	config_done(&c);
 	buf_done(&text);
+	buf_done(&err);
+}
+
+/* The one bound on the file is its size. */
+static void test_file_over_a_mebibyte_is_refused(void **state)
+{
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	struct config c;
+	const char *path;
+
+	(void)state;
+	buf_addstr(&text, "top = 3\n#");
+	while (text.len < 1024 * 1024)
+		buf_addch(&text, 'x');
+	path = write_text("big.conf", text.buf);
+	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
+	assert_int_equal(c.top, 3);
+	config_done(&c);
+	buf_addstr(&text, "\n");
+	path = write_text("big.conf", text.buf);
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, path, "larger than 1 MiB");
+	buf_done(&text);
+	buf_done(&err);
+}
+
+/* Indentation means nothing: an indented key = value line is a line like any other (libinih
+ * took it for the continuation of the value before, and refused it as a repeat), and an indented
+ * line that is no key = value is refused with a word on continuations. */
+static void test_file_indented_lines_are_not_continuations(void **state)
+{
+	struct buf err = BUF_INIT;
+	char where[PATH_MAX + 80];
+	struct config c;
+	const char *path;
+
+	(void)state;
+	path = write_text("indent.conf", "top = 4\n   interval = 20s\n\t# an indented comment\n  ; another\n");
+	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
+	assert_int_equal(c.top, 4);
+	assert_int_equal(c.interval_ns, 20 * SEC);
+	config_done(&c);
+	path = write_text("indent2.conf", "# c\ntop = 4\n\n\t  5\n");
+	snprintf(where, sizeof(where), "%s:4:", path);
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, where, "expected key = value",
+		     "does not continue the value of top");
+	/* not indented: no word on continuations */
+	path = write_text("indent3.conf", "top = 4\n5\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":2: expected key = value");
+	assert_null(strstr(err.buf, "continue"));
+	buf_done(&err);
+}
+
+/* What libinih took and the file still takes: CRLF line ends, a UTF-8 byte order mark, blanks
+ * around keys and values, "key: value", a value cut at " ;" but not at ";" alone. */
+static void test_file_format_details(void **state)
+{
+	struct buf err = BUF_INIT;
+	struct config c;
+	const char *path;
+
+	(void)state;
+	path = write_text("crlf.conf", "\xef\xbb\xbftop = 4\r\n\r\n  interval\t=\t20s  \r\nmapping_top: 3\r\n"
+					"include = a;b ; the pattern is a;b\r\nexclude =;x\n");
+	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
+	assert_int_equal(c.top, 4);
+	assert_int_equal(c.interval_ns, 20 * SEC);
+	assert_int_equal(c.mapping_top, 3);
+	assert_string_equal(c.include, "a;b");
+	assert_string_equal(c.exclude, ";x");
+	config_done(&c);
+	/* a byte order mark counts only at the start of the file */
+	path = write_text("bom.conf", "top = 4\n\xef\xbb\xbfmapping_top = 3\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":2: unknown key");
+	/* an empty key, and a comment before the '=' */
+	path = write_text("nokey.conf", " = 4\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: unknown key \"\"");
+	path = write_text("semikey.conf", "top ; = 4\n");
+	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: expected key = value");
 	buf_done(&err);
 }
 
@@ -817,7 +889,7 @@ static void test_inline_hash_comment_is_explained(void **state)
 	const char *path;
 
 	(void)state;
-	/* libinih hands over "5 # five" as the value: the message must say what to write */
+	/* "5 # five" is the value: the message must say what to write */
 	path = write_text("hash.conf", "top = 5 # five\n");
 	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: top: \"5 # five\"", "whole number",
 		     "a comment after a value starts with \";\"", "not \"#\"");
@@ -832,25 +904,6 @@ static void test_inline_hash_comment_is_explained(void **state)
 	assert_int_equal(LOAD(&c, &err, "--config", path), 0);
 	assert_int_equal(c.top, 5);
 	config_done(&c);
-	buf_done(&err);
-}
-
-static void test_long_line_message_says_the_limit(void **state)
-{
-	struct buf err = BUF_INIT, text = BUF_INIT;
-	struct config c;
-	const char *path;
-
-	(void)state;
-	buf_addstr(&text, "#");
-	while (text.len < 199)
-		buf_addch(&text, 'x');
-	buf_addch(&text, '\n');
-	path = write_text("long199.conf", text.buf);
-	/* the README and the man page say the same: at most 198 bytes besides the newline */
-	EXPECT_ERROR(LOAD(&c, &err, "--config", path), &err, ":1: line of 199 bytes",
-		     "at most 198 bytes besides its newline");
-	buf_done(&text);
 	buf_done(&err);
 }
 
@@ -951,7 +1004,10 @@ int main(void)
 		cmocka_unit_test(test_file_bad_value_names_line_key_value_and_expectation),
 		cmocka_unit_test(test_file_sections_are_refused),
 		cmocka_unit_test(test_file_duplicate_key_is_refused),
-		cmocka_unit_test(test_file_long_line_is_refused_with_its_number),
+		cmocka_unit_test(test_file_long_lines_are_read_whole),
+		cmocka_unit_test(test_file_over_a_mebibyte_is_refused),
+		cmocka_unit_test(test_file_indented_lines_are_not_continuations),
+		cmocka_unit_test(test_file_format_details),
 		cmocka_unit_test(test_file_nul_byte_is_refused),
 		cmocka_unit_test(test_file_first_problem_is_reported_with_its_line),
 		cmocka_unit_test(test_unreadable_config),
@@ -961,7 +1017,6 @@ int main(void)
 		cmocka_unit_test(test_tls_cert_and_key_go_together),
 		cmocka_unit_test(test_repeated_loads_are_independent),
 		cmocka_unit_test(test_inline_hash_comment_is_explained),
-		cmocka_unit_test(test_long_line_message_says_the_limit),
 		cmocka_unit_test(test_credentials_directory_in_file_names),
 		cmocka_unit_test(test_resolve_listen_address),
 		cmocka_unit_test(test_changes_are_named_and_sorted_by_when_they_apply),

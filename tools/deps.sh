@@ -6,7 +6,7 @@ set -eu
 list=
 [ "${1:-}" = --list ] && { list=1; shift; }
 
-build="gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libinih-dev libpcre2-dev uthash-dev libcrypt-dev libgnutls28-dev libyaml-dev"
+build="gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpcre2-dev uthash-dev libcrypt-dev libgnutls28-dev libyaml-dev"
 test="$build build-essential debhelper dpkg-dev lintian libcmocka-dev prometheus prometheus-node-exporter curl wrk python3 python3-yaml valgrind systemd gnutls-bin clang libclang-rt-14-dev man-db procps strace libc6-dev git chromium time"
 bench="$build prometheus-process-exporter prometheus curl python3 wrk git"
 fuzz="$build clang libclang-rt-14-dev"
