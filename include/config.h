@@ -58,6 +58,7 @@ struct config {
 	bool once, check_config, version, help;
 };
 
+/* 0, or -EINVAL (-ENOMEM) and err says why. */
 int config_load(struct config *ret, int argc, char *const argv[], struct buf *err);
 void config_done(struct config *c); /* accepts NULL */
 /* The options whose values differ between old and next, by name, ", "-separated: those a reload
@@ -71,10 +72,11 @@ void config_usage(FILE *f, const char *argv0);
 int config_parse_size(const char *s, uint64_t *ret);	      /* "512M", "8G", "1024" */
 int config_parse_duration(const char *s, uint64_t *ret_ns);    /* "15", "1.5s", "500ms", "2m" */
 /* Splits "HOST:PORT" (HOST may be empty or a [bracketed] IPv6 address) into freshly
- * allocated strings; *ret_host is "" for all addresses. */
+ * allocated strings; *ret_host is "" for all addresses. 0, -EINVAL or -ENOMEM. */
 int config_split_listen_address(const char *addr, char **ret_host, char **ret_port);
 /* Whether the host of a listen address resolves (what --check-config checks beyond the syntax,
- * which a start would otherwise find out, with exit status 1). 0, or -EINVAL and err says why. */
+ * which a start would otherwise find out, with exit status 1). 0, or -EINVAL (or -ENOMEM) and err
+ * says why. */
 int config_resolve_listen_address(const char *addr, struct buf *err);
 
 #endif

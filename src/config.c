@@ -208,6 +208,10 @@ int config_resolve_listen_address(const char *addr, struct buf *err)
 	int r;
 
 	r = config_split_listen_address(addr, &host, &port);
+	if (r == -ENOMEM) {
+		buf_addstr(err, "out of memory");
+		return r;
+	}
 	if (r < 0) {
 		buf_addf(err, "\"%s\" is not an address (expected HOST:PORT, :PORT or [IPv6]:PORT)", addr);
 		return r;
@@ -216,7 +220,7 @@ int config_resolve_listen_address(const char *addr, struct buf *err)
 	if (*host && (r = getaddrinfo(host, port, &hints, &res)) != 0) {
 		buf_addf(err, "web.listen-address: cannot resolve \"%s\": %s", host,
 			 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-		r = -EINVAL;
+		r = r == EAI_MEMORY ? -ENOMEM : -EINVAL;
 	} else {
 		r = 0;
 	}
