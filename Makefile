@@ -25,7 +25,8 @@ PKGS       := libmicrohttpd libsystemd zlib gnutls libcrypt yaml-0.1 libpcre2-8
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion -Wsign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
 	-Wundef -Wvla -Wcast-align -Wwrite-strings -Wnull-dereference -Wimplicit-fallthrough
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DPROCMEM_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
+VERSION_DEF := -DPROCMEM_VERSION='"$(VERSION)"'
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(VERSION_DEF) -Iinclude $(WARN) \
 	-MMD -MP -g
 OPT_CFLAGS  ?= -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS      ?=
@@ -54,7 +55,7 @@ HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/h
 # sources (gcc's objects cannot carry libFuzzer's coverage instrumentation)
 FUZZ_CC      ?= clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DPROCMEM_VERSION='"$(VERSION)"' -Iinclude -g -O1 $(FUZZ_SAN)
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(VERSION_DEF) -Iinclude -g -O1 $(FUZZ_SAN)
 FUZZERS      := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
 FUZZ_SECONDS ?= 60

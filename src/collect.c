@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "carry.h"
+#include "clock.h"
 #include "mapfiles.h"
 #include "mmshare.h"
 #include "users.h"
@@ -89,14 +90,6 @@ struct collector {
 	uint64_t self_start_cs;
 	bool have_btime;
 };
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Reads the whole file `name` under dirfd into b. -errno; -EFBIG past WHOLE_FILE_MAX. */
 static int read_whole_at(int dirfd, const char *name, struct buf *b)
@@ -816,7 +809,7 @@ struct cycle {
 static void tick(struct cycle *cy)
 {
 	if (cy->o->tick) {
-		uint64_t t = now_ns(CLOCK_MONOTONIC);
+		uint64_t t = clock_monotonic_ns();
 		if (t - cy->last_tick >= cy->o->tick_ns) {
 			cy->o->tick(cy->o->tick_userdata);
 			cy->last_tick = t;
@@ -846,13 +839,13 @@ static int pass_full(struct collector *c, struct cycle *cy)
 			c->errors[COLLECT_ERR_SKIPPED_BUDGET]++; /* carried if it has quadrants */
 			continue;
 		}
-		t0 = now_ns(CLOCK_MONOTONIC);
+		t0 = clock_monotonic_ns();
 		r = reopen(c, ps, &dirfd);
 		if (r >= 0) {
 			r = read_full(c, dirfd, o, ps, &c->next[i], cy->now);
 			close(dirfd);
 		}
-		spent += now_ns(CLOCK_MONOTONIC) - t0;
+		spent += clock_monotonic_ns() - t0;
 		if (r >= 0)
 			cy->s->smaps_full_reads++;
 		else if (read_failed(c, ps, i, r) < 0)
@@ -901,7 +894,7 @@ static int pass_large(struct collector *c, struct cycle *cy)
 			}
 			continue;
 		}
-		t0 = now_ns(CLOCK_MONOTONIC);
+		t0 = clock_monotonic_ns();
 		r = reopen(c, ps, &dirfd);
 		if (r >= 0) {
 			r = read_rollup(c, dirfd, ps);
@@ -929,7 +922,7 @@ static int pass_large(struct collector *c, struct cycle *cy)
 			}
 			close(dirfd);
 		}
-		st->cost_ns = now_ns(CLOCK_MONOTONIC) - t0;
+		st->cost_ns = clock_monotonic_ns() - t0;
 		large_credit_spend(&c->credit, st->cost_ns);
 		if (r < 0 && read_failed(c, ps, i, r) < 0)
 			return r;
@@ -1070,7 +1063,7 @@ static void collect_self(struct collector *c, struct self_sample *self)
 int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64_t now,
 		       struct snapshot **ret)
 {
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = clock_monotonic_ns();
 	struct cycle cy = { .o = o, .now = now ? now : t0, .last_tick = t0 };
 	struct snapshot *s;
 	struct select_opts sel = o->select;
@@ -1118,7 +1111,7 @@ int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64
 	if (o->smaps == SMAPS_FULL)
 		carried_figures(c, s, cy.now);
 	sel.prev = &c->chosen;
-	sel.now_ns = now_ns(CLOCK_REALTIME);
+	sel.now_ns = clock_realtime_ns();
 	r = snapshot_finish(s, &sel);
 	if (r < 0)
 		goto fail2;
@@ -1130,8 +1123,8 @@ int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64
 	c->cycles++;
 	s->cycles_total = c->cycles;
 	memcpy(s->errors_total, c->errors, sizeof(c->errors));
-	s->duration_ns = now_ns(CLOCK_MONOTONIC) - t0;
-	s->timestamp_ns = now_ns(CLOCK_REALTIME);
+	s->duration_ns = clock_monotonic_ns() - t0;
+	s->timestamp_ns = clock_realtime_ns();
 	*ret = s;
 	return 0;
 fail:

@@ -16,10 +16,7 @@
 #include <string.h>
 
 #include "utf8.h"
-
-#ifndef PROCMEM_VERSION
-#define PROCMEM_VERSION "unknown"
-#endif
+#include "version.h"
 
 const char *expo_content_type(enum expo_format f)
 {

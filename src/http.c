@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -48,6 +47,7 @@
 
 #include "accept.h"
 #include "auth.h"
+#include "clock.h"
 #include "config.h"
 #include "gz.h"
 #include "page.h"
@@ -105,14 +105,6 @@ struct http_server {
 	char address[INET6_ADDRSTRLEN + 16];
 	struct buf csp; /* the landing page's Content-Security-Policy */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void count(struct http_server *s, unsigned code)
 {
@@ -231,20 +223,10 @@ static struct metrics_resp *metrics_resp_new(struct http_server *s, struct MHD_C
 	return m;
 }
 
-static uint64_t cpu_us(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0;
-	return (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
-	       (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
-}
-
 static void render_tail(struct http_server *s, enum expo_format f, struct buf *out)
 {
 	uint64_t counts[NCODES];
-	struct expo_tail t = { codes, counts, NCODES, cpu_us() };
+	struct expo_tail t = { codes, counts, NCODES, clock_cpu_us() };
 	size_t i;
 
 	for (i = 0; i < NCODES; i++)
@@ -314,7 +296,6 @@ static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *
 	struct MHD_IoVec iov[3];
 	size_t age_at;
 	uint64_t now, ts;
-	struct timespec rt;
 	enum MHD_Result ret;
 
 	m = metrics_resp_new(s, c, &ret);
@@ -324,10 +305,9 @@ static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *
 		metrics_resp_free(m);
 		return reply_text(s, c, 500, "Rendering the page failed (out of memory).\n");
 	}
-	clock_gettime(CLOCK_REALTIME, &rt);
-	now = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+	now = clock_realtime_ns();
 	ts = publication_snapshot(m->pub)->timestamp_ns;
-	page_render_age(now > ts ? now - ts : 0, mono_ns() - publisher_last_ns(s->pub) > s->stale_ns, k,
+	page_render_age(now > ts ? now - ts : 0, clock_monotonic_ns() - publisher_last_ns(s->pub) > s->stale_ns, k,
 			&m->extra);
 	if (buf_failed(&m->extra)) {
 		metrics_resp_free(m);
@@ -351,7 +331,7 @@ static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *
 
 static enum MHD_Result serve_healthy(struct http_server *s, struct MHD_Connection *c, const struct route *r)
 {
-	uint64_t last = publisher_last_ns(s->pub), now = mono_ns();
+	uint64_t last = publisher_last_ns(s->pub), now = clock_monotonic_ns();
 
 	(void)r;
 	if (now - (last ? last : s->started_ns) <= s->stale_ns)
@@ -963,7 +943,7 @@ static int server_new(const struct http_opts *o, struct publisher *pub, struct h
 		return -ENOMEM;
 	s->pub = pub;
 	s->stale_ns = o->stale_ns;
-	s->started_ns = mono_ns();
+	s->started_ns = clock_monotonic_ns();
 	s->web = o->web;
 	s->auth = o->web->auth;
 	s->health_open = o->health_open;

@@ -17,24 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collect.h"
 #include "config.h"
 #include "expo.h"
 #include "http.h"
 #include "notify.h"
 #include "publish.h"
+#include "version.h"
 #include "webconfig.h"
-
-#ifndef PROCMEM_VERSION
-#define PROCMEM_VERSION "unknown"
-#endif
 
 static const char progname[] = "procmem_exporter";
 static volatile sig_atomic_t got_stop, got_reload;
@@ -137,14 +134,6 @@ static void setup_signals(sigset_t *ret_unblocked)
 
 /* ---- the loop --------------------------------------------------------------------------- */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void collect_opts_from(const struct config *cfg, struct collect_opts *o)
 {
 	*o = (struct collect_opts){
@@ -179,7 +168,7 @@ static void watchdog_tick(void *userdata)
 	struct watchdog *w = userdata;
 
 	notify_watchdog();
-	w->last_ns = mono_ns();
+	w->last_ns = clock_monotonic_ns();
 }
 
 static void report_status(const struct snapshot *s)
@@ -342,7 +331,7 @@ static void reload(struct config *cfg, const struct web_config *running, struct 
 static void wait_until(uint64_t deadline, struct watchdog *wd, const sigset_t *unblocked)
 {
 	for (;;) {
-		uint64_t now = mono_ns(), until = deadline;
+		uint64_t now = clock_monotonic_ns(), until = deadline;
 		struct timespec ts;
 
 		if (got_stop || got_reload || now >= deadline)
@@ -375,12 +364,7 @@ static int run_once(struct config *cfg, struct collector *col)
 		return 1;
 	}
 	warn_permission_once(&(struct permission_warning){ false, 0 }, s);
-	{
-		struct rusage ru;
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			tail.cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
-				      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-	}
+	tail.cpu_us = clock_cpu_us();
 	expo_render(s, EXPO_TEXT, &out);
 	expo_render_tail(&tail, EXPO_TEXT, &out);
 	snapshot_free(s);
@@ -450,7 +434,7 @@ static int run_daemon(struct config *cfg, const struct web_config *web, struct c
 {
 	struct publisher *pub = NULL;
 	struct http_server *http = NULL;
-	struct watchdog wd = { notify_watchdog_ns() / 2, mono_ns() };
+	struct watchdog wd = { notify_watchdog_ns() / 2, clock_monotonic_ns() };
 	struct permission_warning perm = { false, 0 };
 	sigset_t unblocked;
 	bool ready = false;
@@ -488,11 +472,11 @@ static int run_daemon(struct config *cfg, const struct web_config *web, struct c
 	if (listen_fd < 0 && start_http(cfg, web, listen_fd, pub, &http) < 0)
 		goto out;
 
-	next = mono_ns();
+	next = clock_monotonic_ns();
 	while (!got_stop) {
 		struct collect_opts o;
 		struct snapshot *s;
-		uint64_t start = mono_ns();
+		uint64_t start = clock_monotonic_ns();
 
 		collect_opts_from(cfg, &o);
 		if (wd.every_ns) {
@@ -524,7 +508,7 @@ static int run_daemon(struct config *cfg, const struct web_config *web, struct c
 				ready = true;
 				notify_ready();
 				log_msg(LOG_INFO, "first cycle done in %llu ms; ready",
-					(unsigned long long)((mono_ns() - start) / 1000000u));
+					(unsigned long long)((clock_monotonic_ns() - start) / 1000000u));
 			}
 		}
 		give_memory_back();
@@ -534,7 +518,7 @@ static int run_daemon(struct config *cfg, const struct web_config *web, struct c
 		/* the next cycle on the interval's grid; a cycle that overran skips ticks */
 		do
 			next += cfg->interval_ns;
-		while (next <= mono_ns());
+		while (next <= clock_monotonic_ns());
 		for (;;) {
 			wait_until(next, &wd, &unblocked);
 			if (got_stop)
@@ -544,8 +528,8 @@ static int run_daemon(struct config *cfg, const struct web_config *web, struct c
 			got_reload = 0;
 			reload(cfg, web, col, argc, argv, ready);
 			/* a new interval applies from now */
-			if (next > mono_ns() + cfg->interval_ns)
-				next = mono_ns() + cfg->interval_ns;
+			if (next > clock_monotonic_ns() + cfg->interval_ns)
+				next = clock_monotonic_ns() + cfg->interval_ns;
 		}
 	}
 	notify_stopping();

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
+
+#include "clock.h"
 
 int notify_listen_fd(int *ret_fd)
 {
@@ -41,12 +42,8 @@ void notify_ready(void)
 
 void notify_reloading(void)
 {
-	struct timespec ts;
-
 	/* MONOTONIC_USEC lets Type=notify-reload match the reply to the request (systemd 253) */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(clock_monotonic_ns() / 1000u));
 }
 
 void notify_stopping(void)

@@ -7,8 +7,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "gz.h"
 
 /* the exposition's variants (format * 2 + gzip), then the pages (page.h) */
@@ -41,14 +41,6 @@ struct publisher {
 	struct page_endpoint *endpoints;
 	size_t nendpoints;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct publisher *publisher_new(int gzip_level)
 {
@@ -186,7 +178,7 @@ int publisher_publish(struct publisher *p, struct snapshot *snap)
 	pthread_mutex_lock(&p->lock);
 	old = p->current;
 	p->current = pub;
-	p->last_ns = mono_ns();
+	p->last_ns = clock_monotonic_ns();
 	pthread_mutex_unlock(&p->lock);
 	publication_release(old);
 	return 0;

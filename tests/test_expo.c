@@ -29,6 +29,7 @@
 
 #define LIBC_DEV (254ull << 32 | 0) /* 254:0, as the smaps header "fe:00" */
 #include "snapshot.h"
+#include "version.h"
 
 #define FFFD "\xEF\xBF\xBD"
 
