@@ -429,125 +429,225 @@ static int start_http(const struct config *cfg, const struct web_config *web, in
 	return r;
 }
 
-static int run_daemon(struct config *cfg, const struct web_config *web, struct collector *col, int argc,
-		      char **argv)
+/* What the daemon loop carries from one step to the next. */
+struct daemon {
+	struct config *cfg; /* replaced in place by a reload */
+	const struct web_config *web;
+	struct collector *col;
+	int argc;
+	char **argv;
+	struct publisher *pub;
+	struct http_server *http; /* NULL until serving */
+	int listen_fd;	/* from systemd, or -1 */
+	struct watchdog wd;
+	struct permission_warning perm;
+	sigset_t unblocked; /* the mask to collect and wait with */
+	bool ready;	    /* READY=1 sent */
+	uint64_t next;	    /* the next cycle's tick on the interval's grid (monotonic ns) */
+};
+
+/* The publisher, with what the pages show besides the cycle: the endpoints (the route table's
+ * rows), the version and the machine's name (a person may have several pages open). */
+static struct publisher *publisher_for_pages(int gzip_level)
 {
-	struct publisher *pub = NULL;
-	struct http_server *http = NULL;
-	struct watchdog wd = { notify_watchdog_ns() / 2, clock_monotonic_ns() };
-	struct permission_warning perm = { false, 0 };
-	sigset_t unblocked;
-	bool ready = false;
-	uint64_t next;
-	int fd = -1, listen_fd, r, status = 1;
+	struct publisher *pub = publisher_new(gzip_level);
+	struct page_endpoint links[HTTP_ENDPOINTS_MAX];
+	size_t nlinks = http_endpoints(links, HTTP_ENDPOINTS_MAX);
+	char host[256] = "";
 
-	setup_signals(&unblocked); /* before MHD starts its thread, which inherits the mask */
-	pub = publisher_new(cfg->gzip_level);
-	{
-		char host[256] = "";
-		struct page_endpoint links[HTTP_ENDPOINTS_MAX];
-		size_t nlinks = http_endpoints(links, HTTP_ENDPOINTS_MAX);
-
-		/* the pages name the machine: a person may have several open */
-		if (gethostname(host, sizeof(host) - 1) < 0)
-			host[0] = '\0';
-		if (pub && publisher_set_page_info(pub, PROCMEM_VERSION, host, links, nlinks) < 0) {
-			publisher_free(pub);
-			pub = NULL;
-		}
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	if (pub && publisher_set_page_info(pub, PROCMEM_VERSION, host, links, nlinks) < 0) {
+		publisher_free(pub);
+		pub = NULL;
 	}
-	if (!pub) {
+	return pub;
+}
+
+/* Signals, the publisher, the socket; logs what failed. */
+static int daemon_start(struct daemon *d)
+{
+	int fd = -1, r;
+
+	setup_signals(&d->unblocked); /* before MHD starts its thread, which inherits the mask */
+	d->pub = publisher_for_pages(d->cfg->gzip_level);
+	if (!d->pub) {
 		log_msg(LOG_ERR, "out of memory");
-		goto out;
+		return -ENOMEM;
 	}
 	r = notify_listen_fd(&fd);
 	if (r < 0) {
 		log_msg(LOG_ERR, "socket activation: expected one listening stream socket from systemd");
-		goto out;
+		return r;
 	}
-	listen_fd = r > 0 ? fd : -1;
+	d->listen_fd = r > 0 ? fd : -1;
 	/* A socket from systemd already queues connections, and the first of them is what started
 	 * us: serve it only once there is a cycle to show, rather than answering it with a 503.
 	 * A socket of our own is bound at once, so a taken address fails before the first cycle. */
-	if (listen_fd < 0 && start_http(cfg, web, listen_fd, pub, &http) < 0)
+	if (d->listen_fd < 0)
+		return start_http(d->cfg, d->web, d->listen_fd, d->pub, &d->http);
+	return 0;
+}
+
+/* One collection cycle, with the signals let in while it runs. -EINTR: stopped by a signal. */
+static int daemon_collect(struct daemon *d, struct snapshot **ret)
+{
+	struct collect_opts o;
+	int r;
+
+	collect_opts_from(d->cfg, &o);
+	if (d->wd.every_ns) {
+		o.tick = watchdog_tick;
+		o.tick_userdata = &d->wd;
+		o.tick_ns = d->wd.every_ns;
+	}
+	/* signals may arrive during the cycle: the collector checks got_stop between processes */
+	sigprocmask(SIG_SETMASK, &d->unblocked, NULL);
+	/* the cycle's time is its tick on the interval's grid, not when it got to run: ages
+	 * compared with --smaps-min-age and --smaps-max-age are then whole intervals, and a
+	 * process due after four intervals is not put off to the fifth by a few ms of delay */
+	r = collector_cycle_at(d->col, &o, d->next, ret);
+	block_signals(NULL);
+	return r;
+}
+
+/* Publishes the cycle's snapshot (the publisher owns it from here); after the first, starts
+ * serving if not yet and says ready. A failure to publish keeps the previous publication; only
+ * a server that cannot start is fatal (< 0). */
+static int daemon_publish(struct daemon *d, struct snapshot *s, uint64_t start)
+{
+	int r;
+
+	report_status(s);
+	warn_permission_once(&d->perm, s);
+	r = publisher_publish(d->pub, s);
+	if (r < 0) {
+		log_errno(LOG_WARNING, r, "publishing the cycle failed");
+		return 0;
+	}
+	if (d->ready)
+		return 0;
+	if (!d->http) {
+		r = start_http(d->cfg, d->web, d->listen_fd, d->pub, &d->http);
+		if (r < 0)
+			return r;
+	}
+	d->ready = true;
+	notify_ready();
+	log_msg(LOG_INFO, "first cycle done in %llu ms; ready",
+		(unsigned long long)((clock_monotonic_ns() - start) / 1000000u));
+	return 0;
+}
+
+/* Sleeps until the next cycle's tick on the interval's grid (a cycle that overran skips ticks),
+ * reloading the configuration on SIGHUP on the way; returns early on SIGTERM or SIGINT. */
+static void daemon_sleep_or_reload(struct daemon *d)
+{
+	do
+		d->next += d->cfg->interval_ns;
+	while (d->next <= clock_monotonic_ns());
+	for (;;) {
+		wait_until(d->next, &d->wd, &d->unblocked);
+		if (got_stop || !got_reload)
+			return;
+		got_reload = 0;
+		reload(d->cfg, d->web, d->col, d->argc, d->argv, d->ready);
+		/* a new interval applies from now */
+		if (d->next > clock_monotonic_ns() + d->cfg->interval_ns)
+			d->next = clock_monotonic_ns() + d->cfg->interval_ns;
+	}
+}
+
+static int run_daemon(struct config *cfg, const struct web_config *web, struct collector *col, int argc,
+		      char **argv)
+{
+	struct daemon d = {
+		.cfg = cfg, .web = web, .col = col, .argc = argc, .argv = argv, .listen_fd = -1,
+		.wd = { notify_watchdog_ns() / 2, clock_monotonic_ns() },
+	};
+	int status = 1;
+
+	if (daemon_start(&d) < 0)
 		goto out;
-
-	next = clock_monotonic_ns();
+	d.next = clock_monotonic_ns();
 	while (!got_stop) {
-		struct collect_opts o;
-		struct snapshot *s;
 		uint64_t start = clock_monotonic_ns();
+		struct snapshot *s;
+		int r = daemon_collect(&d, &s);
 
-		collect_opts_from(cfg, &o);
-		if (wd.every_ns) {
-			o.tick = watchdog_tick;
-			o.tick_userdata = &wd;
-			o.tick_ns = wd.every_ns;
-		}
-		/* signals may arrive during the cycle: the collector checks got_stop between
-		 * processes */
-		sigprocmask(SIG_SETMASK, &unblocked, NULL);
-		/* the cycle's time is its tick on the interval's grid, not when it got to run: ages
-		 * compared with --smaps-min-age and --smaps-max-age are then whole intervals, and a
-		 * process due after four intervals is not put off to the fifth by a few ms of delay */
-		r = collector_cycle_at(col, &o, next, &s);
-		block_signals(NULL);
 		if (r == -EINTR)
 			break;
-		if (r < 0) {
+		if (r < 0)
 			log_errno(LOG_WARNING, r, "collection cycle failed; serving the previous one");
-		} else {
-			report_status(s);
-			warn_permission_once(&perm, s);
-			r = publisher_publish(pub, s);
-			if (r < 0)
-				log_errno(LOG_WARNING, r, "publishing the cycle failed");
-			else if (!ready) {
-				if (!http && start_http(cfg, web, listen_fd, pub, &http) < 0)
-					goto out;
-				ready = true;
-				notify_ready();
-				log_msg(LOG_INFO, "first cycle done in %llu ms; ready",
-					(unsigned long long)((clock_monotonic_ns() - start) / 1000000u));
-			}
-		}
+		else if (daemon_publish(&d, s, start) < 0)
+			goto out;
 		give_memory_back();
-		if (wd.every_ns)
-			watchdog_tick(&wd);
-
-		/* the next cycle on the interval's grid; a cycle that overran skips ticks */
-		do
-			next += cfg->interval_ns;
-		while (next <= clock_monotonic_ns());
-		for (;;) {
-			wait_until(next, &wd, &unblocked);
-			if (got_stop)
-				break;
-			if (!got_reload)
-				break;
-			got_reload = 0;
-			reload(cfg, web, col, argc, argv, ready);
-			/* a new interval applies from now */
-			if (next > clock_monotonic_ns() + cfg->interval_ns)
-				next = clock_monotonic_ns() + cfg->interval_ns;
-		}
+		if (d.wd.every_ns)
+			watchdog_tick(&d.wd);
+		daemon_sleep_or_reload(&d);
 	}
 	notify_stopping();
 	log_msg(LOG_INFO, "stopping");
 	status = 0;
 out:
-	http_stop(http);
-	publisher_free(pub);
+	http_stop(d.http);
+	publisher_free(d.pub);
 	return status;
+}
+
+/* The configuration and, for a daemon, the web configuration; a bad one is said here (the
+ * caller exits 2). --check-config resolves the address too, which a start would find out with
+ * exit 1; a start does not: a name server down at boot is a failure to retry, not bad input. */
+static int load_configuration(struct config *cfg, struct web_config *web, int argc, char **argv)
+{
+	struct buf err = BUF_INIT;
+	int r;
+
+	r = config_load(cfg, argc, argv, &err);
+	/* --once serves nothing: it needs neither certificate nor users */
+	if (r >= 0 && !cfg->help && !cfg->version && !cfg->once) {
+		r = web_load(cfg, web, &err);
+		if (r >= 0 && cfg->check_config && (r = config_resolve_listen_address(cfg->listen_address, &err)) < 0)
+			web_config_done(web);
+		if (r < 0)
+			config_done(cfg);
+	}
+	/* under the journal, at priority err like every other failure; on a terminal, the plain
+	 * "program: file:line: ..." of command-line tools */
+	if (r < 0 && log_to_journal)
+		log_msg(LOG_ERR, "%s", err.buf);
+	else if (r < 0)
+		fprintf(stderr, "%s: %s\n", progname, err.buf);
+	buf_done(&err);
+	return r;
+}
+
+/* --help, --version and --check-config are answered here; true when one was. */
+static bool answered_at_once(const struct config *cfg, const struct web_config *web)
+{
+	if (cfg->help) {
+		config_usage(stdout, progname);
+		return true;
+	}
+	if (cfg->version) {
+		printf("%s %s\n", progname, PROCMEM_VERSION);
+		return true;
+	}
+	if (!cfg->once)
+		warn_weak_hashes(web, cfg);
+	if (cfg->check_config) {
+		printf("%s: configuration OK\n", progname);
+		return true;
+	}
+	return false;
 }
 
 int main(int argc, char **argv)
 {
 	struct collector *col = NULL;
-	struct buf err = BUF_INIT;
 	struct config cfg;
 	struct web_config web = { 0 };
-	int r, status;
+	int r, status = 0;
 
 	/* Each cycle allocates and frees its snapshot and renderings, blocks of hundreds of
 	 * kilobytes to megabytes. By default glibc raises its mmap threshold after the first such
@@ -556,55 +656,19 @@ int main(int argc, char **argv)
 	 * fixed threshold keeps big blocks in mmap(), returned to the kernel when freed. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	log_to_journal = stderr_is_journal();
-	r = config_load(&cfg, argc, argv, &err);
-	/* --once serves nothing: it needs neither certificate nor users */
-	if (r >= 0 && !cfg.help && !cfg.version && !cfg.once) {
-		r = web_load(&cfg, &web, &err);
-		/* --check-config resolves the address too, which a start would find out with exit 1;
-		 * a start does not: a name server down at boot is a failure to retry, not bad input */
-		if (r >= 0 && cfg.check_config && (r = config_resolve_listen_address(cfg.listen_address, &err)) < 0)
-			web_config_done(&web);
-		if (r < 0)
-			config_done(&cfg);
-	}
-	if (r < 0) {
-		/* under the journal, at priority err like every other failure; on a terminal, the
-		 * plain "program: file:line: ..." of command-line tools */
-		if (log_to_journal)
-			log_msg(LOG_ERR, "%s", err.buf);
-		else
-			fprintf(stderr, "%s: %s\n", progname, err.buf);
-		buf_done(&err);
+	if (load_configuration(&cfg, &web, argc, argv) < 0)
 		return 2;
-	}
-	buf_done(&err);
-	if (cfg.help) {
-		config_usage(stdout, progname);
-		config_done(&cfg);
-		return 0;
-	}
-	if (cfg.version) {
-		printf("%s %s\n", progname, PROCMEM_VERSION);
-		config_done(&cfg);
-		return 0;
-	}
-	if (!cfg.once)
-		warn_weak_hashes(&web, &cfg);
-	if (cfg.check_config) {
-		printf("%s: configuration OK\n", progname);
-		web_config_done(&web);
-		config_done(&cfg);
-		return 0;
-	}
+	if (answered_at_once(&cfg, &web))
+		goto out;
 	r = collector_new(cfg.procfs, &col);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot open %s", cfg.procfs);
-		web_config_done(&web);
-		config_done(&cfg);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	status = cfg.once ? run_once(&cfg, col) : run_daemon(&cfg, &web, col, argc, argv);
 	collector_free(col);
+out:
 	web_config_done(&web);
 	config_done(&cfg);
 	return status;
