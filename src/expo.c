@@ -842,7 +842,8 @@ static void render_mappings(struct render *r)
 
 /* ---- the exporter itself ------------------------------------------------------------------- */
 
-static void render_self(struct render *r)
+/* The collector's own figures: its last cycle, and its errors so far. */
+static void render_self_collect(struct render *r)
 {
 	const struct snapshot *s = r->s;
 	struct buf *out = r->out;
@@ -883,6 +884,15 @@ static void render_self(struct render *r)
 		sample_label(out, "procmem_collect_errors", COUNTER, "reason", reason, strlen(reason),
 			     s->errors_total[e]);
 	}
+}
+
+/* The exporter's own process, in the families every Prometheus client library exports, and
+ * its build. */
+static void render_self_process(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	struct buf *out = r->out;
+
 	if (s->self.have_memory) {
 		family(out, r->f, "process_resident_memory_bytes", GAUGE,
 		       "Resident memory size of the exporter in bytes.");
@@ -934,7 +944,8 @@ void expo_render(const struct snapshot *s, enum expo_format f, struct buf *out)
 	render_aggregate(&r, AGG_POD, s->pods, s->npods);
 	render_cgroup_counts(&r);
 	render_mappings(&r);
-	render_self(&r);
+	render_self_collect(&r);
+	render_self_process(&r);
 out:
 	free(r.label_off);
 	buf_done(&r.labels);
