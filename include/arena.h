@@ -24,7 +24,8 @@ struct arena {
 /* chunk_size 0 picks a default (64 KiB). */
 void arena_init(struct arena *a, size_t chunk_size);
 void *arena_alloc(struct arena *a, size_t size);
-/* A NUL-terminated copy of s[0..len). */
+/* A NUL-terminated copy of s[0..len); NULL, with the arena failed, when it cannot be had
+ * (len SIZE_MAX included). */
 char *arena_strndup(struct arena *a, const char *s, size_t len);
 void arena_reset(struct arena *a);
 void arena_done(struct arena *a); /* accepts NULL */

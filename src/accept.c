@@ -6,6 +6,7 @@
  */
 #include "accept.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -32,24 +33,25 @@ static bool span_is(struct span s, const char *lit)
 	return s.n == n && strncasecmp(s.p, lit, n) == 0;
 }
 
-/* RFC 9110 qvalue: "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ], in thousandths; -1 if invalid. */
+/* RFC 9110 qvalue: "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ], in thousandths;
+ * -EINVAL if invalid. */
 static int parse_q(struct span s)
 {
 	int v, i, scale = 100;
 
 	if (s.n == 0 || (s.p[0] != '0' && s.p[0] != '1'))
-		return -1;
+		return -EINVAL;
 	v = (s.p[0] - '0') * 1000;
 	if (s.n == 1)
 		return v;
 	if (s.p[1] != '.' || s.n > 5)
-		return -1;
+		return -EINVAL;
 	for (i = 2; i < (int)s.n; i++, scale /= 10) {
 		if (s.p[i] < '0' || s.p[i] > '9')
-			return -1;
+			return -EINVAL;
 		v += (s.p[i] - '0') * scale;
 	}
-	return v > 1000 ? -1 : v;
+	return v > 1000 ? -EINVAL : v;
 }
 
 /* One element of the list: its token, q (thousandths) and its version parameter if any. */

@@ -74,8 +74,11 @@ char *arena_strndup(struct arena *a, const char *s, size_t len)
 {
 	char *p;
 
-	if (len == SIZE_MAX)
+	/* len + 1 would wrap: as any allocation that cannot be had, it fails the arena */
+	if (len == SIZE_MAX) {
+		a->failed = true;
 		return NULL;
+	}
 	p = arena_alloc(a, len + 1);
 	if (!p)
 		return NULL;

@@ -9,6 +9,7 @@
 #include "expo.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -418,6 +419,8 @@ static void sample_close(struct buf *out, uint64_t v)
 	buf_addch(out, '\n');
 }
 
+/* Each exported process's escaped label prefix, once, into r->labels at r->label_off[i].
+ * -ENOMEM. */
 static int build_labels(struct render *r)
 {
 	const struct snapshot *s = r->s;
@@ -425,7 +428,7 @@ static int build_labels(struct render *r)
 
 	r->label_off = malloc((s->nprocs + 1) * sizeof(*r->label_off));
 	if (!r->label_off)
-		return -1;
+		return -ENOMEM;
 	for (i = 0; i < s->nprocs; i++) {
 		const struct proc_sample *p = &s->procs[i];
 
@@ -439,7 +442,7 @@ static int build_labels(struct render *r)
 		buf_addch(&r->labels, '"');
 	}
 	r->label_off[s->nprocs] = r->labels.len;
-	return buf_failed(&r->labels) ? -1 : 0;
+	return buf_failed(&r->labels) ? -ENOMEM : 0;
 }
 
 static void render_proc_family(struct render *r, const struct proc_family *fam)

@@ -7,6 +7,7 @@
  * This is the only file that logs: to stderr, with "<N>" priority prefixes that journald turns
  * into priorities when stderr is connected to the journal ($JOURNAL_STREAM).
  */
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
@@ -69,8 +70,9 @@ __attribute__((format(printf, 3, 4))) static void log_errno(int prio, int r, con
 {
 	va_list ap;
 
+	assert(r < 0);
 	va_start(ap, fmt);
-	vlog(prio, strerror(r < 0 ? -r : r), fmt, ap);
+	vlog(prio, strerror(-r), fmt, ap);
 	va_end(ap);
 }
 
@@ -373,11 +375,13 @@ static int run_once(struct config *cfg, struct collector *col)
 		buf_done(&out);
 		return 1;
 	}
-	r = fwrite(out.buf, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
-	if (r)
-		log_errno(LOG_ERR, errno, "writing to standard output");
+	r = 0;
+	if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+		r = errno ? -errno : -EIO;
+	if (r < 0)
+		log_errno(LOG_ERR, r, "writing to standard output");
 	buf_done(&out);
-	return r;
+	return r < 0 ? 1 : 0;
 }
 
 /* After a cycle that needed much more memory than usual (a process mapping 60,000 files came

@@ -181,7 +181,11 @@ static void test_strndup_copies_and_terminates(void **state)
 		assert_int_equal(strlen(s), sizeof(big));
 		assert_memory_equal(s, big, sizeof(big));
 	}
+	/* a length whose terminator cannot be counted fails the arena like any other allocation */
+	assert_false(arena_failed(&a));
 	assert_null(arena_strndup(&a, src, SIZE_MAX));
+	assert_true(arena_failed(&a));
+	assert_null(arena_strndup(&a, src, 1));
 	arena_done(&a);
 }
 
