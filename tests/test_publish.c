@@ -4,6 +4,7 @@
  * once framed), and concurrent readers. ASan (make check-asan) sees a publication freed while
  * held, or never freed. */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "expo.h"
 #include "gz.h"
 #include "publish.h"
@@ -226,19 +228,29 @@ static void test_wanted_variants_are_ready_in_later_publications(void **state)
 	publisher_free(p);
 }
 
-static void test_last_ns_follows_publishes(void **state)
+/* publisher_last_ns is the monotonic time of the latest publish: read between the clock before
+ * and after that publish, every time (a stale or made-up time falls outside). */
+static void test_last_ns_is_the_time_of_the_latest_publish(void **state)
 {
 	struct publisher *p = publisher_new(1);
-	uint64_t t1, t2;
+	uint32_t pid;
 
 	(void)state;
 	assert_int_equal(publisher_last_ns(p), 0);
-	assert_int_equal(publisher_publish(p, small_snapshot(1, 4096)), 0);
-	t1 = publisher_last_ns(p);
-	assert_true(t1 > 0);
-	assert_int_equal(publisher_publish(p, small_snapshot(2, 4096)), 0);
-	t2 = publisher_last_ns(p);
-	assert_true(t2 >= t1); /* CLOCK_MONOTONIC */
+	for (pid = 1; pid <= 3; pid++) {
+		struct snapshot *s = small_snapshot(pid, 4096);
+		uint64_t before, after, t;
+
+		before = clock_monotonic_ns();
+		assert_int_equal(publisher_publish(p, s), 0);
+		after = clock_monotonic_ns();
+		t = publisher_last_ns(p);
+		assert_in_range(t, before, after);
+		/* the next publish is at least a microsecond later, so a time kept from this one
+		 * cannot pass as the next one's */
+		while (clock_monotonic_ns() - after < 1000)
+			;
+	}
 	publisher_free(p);
 }
 
@@ -256,20 +268,25 @@ static void test_release_after_publisher_free(void **state)
 	publication_release(pub);
 }
 
-/* Readers acquire, read every variant and release while the collector publishes. */
+/* Readers acquire, read every variant and release while the collector publishes. The publisher
+ * waits after each publish until every reader has read that publication (at most a few seconds
+ * in all), so each reader is seen to read each of them while the next ones are published. */
+enum { READERS = 3, PUBLISHES = 40, FIRST_PID = 1000 };
+
 struct reader {
 	struct publisher *p;
 	atomic_bool *stop;
-	unsigned reads;
+	atomic_uint last_pid; /* of the last publication read */
+	unsigned distinct; /* how many different publications it read */
 	bool bad;
 };
 
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
-	unsigned i = 0;
+	unsigned i = 0, last = 0;
 
-	while (!atomic_load(rd->stop) || i < 8) {
+	while (!atomic_load(rd->stop)) {
 		struct publication *pub = publisher_acquire(rd->p);
 		struct rendering r;
 		const struct snapshot *s;
@@ -284,36 +301,61 @@ static void *reader_main(void *arg)
 		/* the plain text names the snapshot's own process */
 		if (publication_body(pub, EXPO_TEXT, false, &r) < 0 || !memmem(r.data, r.len, needle, strlen(needle)))
 			rd->bad = true;
+		if (s->procs[0].pid != last) {
+			last = s->procs[0].pid;
+			rd->distinct++;
+			atomic_store(&rd->last_pid, last);
+		}
 		publication_release(pub);
 		i++;
 	}
-	rd->reads = i;
 	return NULL;
+}
+
+/* Waits until every reader has read the publication of `pid`, or until `deadline`. */
+static bool readers_reached(struct reader *rd, uint32_t pid, uint64_t deadline)
+{
+	int i;
+
+	for (i = 0; i < READERS; i++)
+		while (atomic_load(&rd[i].last_pid) != pid) {
+			if (clock_monotonic_ns() > deadline)
+				return false;
+			sched_yield(); /* valgrind runs one thread at a time */
+		}
+	return true;
 }
 
 static void test_concurrent_readers_and_publisher(void **state)
 {
-	enum { READERS = 3 };
 	struct publisher *p = publisher_new(1);
 	struct reader rd[READERS];
 	pthread_t th[READERS];
 	atomic_bool stop = false;
+	uint64_t deadline = clock_monotonic_ns() + 20000000000u; /* 20 s: TSan and valgrind are slow */
 	uint32_t pid;
 	int i;
 
 	(void)state;
-	assert_int_equal(publisher_publish(p, small_snapshot(1000, 4096)), 0);
+	assert_int_equal(publisher_publish(p, small_snapshot(FIRST_PID, 4096)), 0);
 	for (i = 0; i < READERS; i++) {
 		rd[i] = (struct reader){ .p = p, .stop = &stop };
+		atomic_init(&rd[i].last_pid, 0);
 		assert_int_equal(pthread_create(&th[i], NULL, reader_main, &rd[i]), 0);
 	}
-	for (pid = 1001; pid < 1040; pid++)
-		assert_int_equal(publisher_publish(p, small_snapshot(pid, 4096 * pid)), 0);
+	for (pid = FIRST_PID; pid < FIRST_PID + PUBLISHES; pid++) {
+		if (pid > FIRST_PID)
+			assert_int_equal(publisher_publish(p, small_snapshot(pid, 4096 * pid)), 0);
+		if (!readers_reached(rd, pid, deadline))
+			break;
+	}
 	atomic_store(&stop, true);
 	for (i = 0; i < READERS; i++) {
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 		assert_false(rd[i].bad);
-		assert_true(rd[i].reads >= 8);
+		/* each reader read every publication, the last one included */
+		assert_int_equal(rd[i].distinct, PUBLISHES);
+		assert_int_equal(atomic_load(&rd[i].last_pid), FIRST_PID + PUBLISHES - 1);
 	}
 	publisher_free(p);
 }
@@ -325,7 +367,7 @@ int main(void)
 		cmocka_unit_test(test_publish_then_acquire),
 		cmocka_unit_test(test_held_publication_survives_newer_publishes),
 		cmocka_unit_test(test_wanted_variants_are_ready_in_later_publications),
-		cmocka_unit_test(test_last_ns_follows_publishes),
+		cmocka_unit_test(test_last_ns_is_the_time_of_the_latest_publish),
 		cmocka_unit_test(test_release_after_publisher_free),
 		cmocka_unit_test(test_concurrent_readers_and_publisher),
 	};
