@@ -44,6 +44,9 @@ MAIN_SRC := src/main.c
 OBJS      := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# and under ThreadSanitizer, for the threaded parts (make check-tsan)
+TSAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/tsan/%.o)
+TSAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread
 
 # before check-integration, whose prerequisites are expanded where the rule is read
 BENCH_BINS := $(BUILD)/bench/procmem_bench $(BUILD)/bench/loadgen $(BUILD)/bench/stall $(BUILD)/bench/churnload
@@ -60,7 +63,7 @@ FUZZERS      := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run deps test-deps check check-unit check-asan check-integration check-fuzz \
+.PHONY: all run deps test-deps check check-unit check-asan check-tsan check-integration check-fuzz \
 	check-valgrind bench bench-build fuzz fuzz-build install uninstall deb clean
 
 all: $(BUILD)/procmem_exporter
@@ -78,6 +81,16 @@ $(BUILD)/libprocmem.a: $(OBJS)
 
 $(BUILD)/asan/libprocmem.a: $(ASAN_OBJS)
 	$(AR) rcs $@ $^
+
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(TSAN_FLAGS) $(pc_cflags) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tsan/libprocmem.a: $(TSAN_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/tsan/procmem_exporter: $(BUILD)/tsan/src/main.o $(BUILD)/tsan/libprocmem.a
+	$(CC) $(TSAN_FLAGS) $(LDFLAGS) -o $@ $^ $(pc_libs) -lpthread
 
 $(BUILD)/procmem_exporter: $(BUILD)/src/main.o $(BUILD)/libprocmem.a
 	$(CC) -pie -Wl,-z,relro,-z,now $(LDFLAGS) -o $@ $^ $(pc_libs) -lpthread
@@ -128,6 +141,19 @@ check-asan: $(UNIT_TESTS:%=$(BUILD)/asan/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit.sh $^
 
+$(BUILD)/tsan/tests/%: tests/%.c $(BUILD)/tsan/libprocmem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(TEST_WARN_OFF) $(TSAN_FLAGS) $(pc_cflags) $(CMOCKA_CFLAGS) $(CFLAGS) -o $@ $< \
+		$(BUILD)/tsan/libprocmem.a $(pc_libs) $(CMOCKA_LIBS) -lpthread
+
+# ThreadSanitizer over the unit tests of the parts that threads share (the publisher, the
+# auth verifier's worker queue; by name, whichever of these files exist) and over the daemon
+# under concurrent scrapes and reloads (tests/run-tsan.py); any report fails it
+TSAN_TESTS := $(filter test_publish test_auth test_workq,$(UNIT_TESTS))
+check-tsan: $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%) $(BUILD)/tsan/procmem_exporter
+	@TSAN_OPTIONS=halt_on_error=1:exitcode=66 tests/run-unit.sh $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%)
+	@tests/run-tsan.py
+
 check-integration: all $(HELPERS) $(BENCH_BINS)
 	@tests/run-integration.sh
 
@@ -165,6 +191,7 @@ check: test-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-tsan
 	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-integration
