@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "procfs.h"
+#include "testing.h"
 
 struct record {
 	unsigned char *log; /* (quadrant, sums, path_len, path) per mapping, back to back */

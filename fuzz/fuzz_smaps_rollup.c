@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "procfs.h"
+#include "testing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -72,8 +72,4 @@ void mapfiles_offer_path(struct mapfiles *t, uint64_t dev, uint64_t inode, const
 /* Copies the top n files into s->mappings (path "" where none could be had). */
 int mapfiles_top(struct mapfiles *t, size_t n, struct snapshot *s);
 
-/* Figures for tests and the memory check. */
-size_t mapfiles_count(const struct mapfiles *t);      /* files some set maps */
-size_t mapfiles_path_bytes(const struct mapfiles *t); /* bytes of paths kept */
-
 #endif

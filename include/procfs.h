@@ -200,9 +200,4 @@ int smaps_parser_finish(struct smaps_parser *p);
 /* Frees what the parser owns. Accepts NULL. */
 void smaps_parser_done(struct smaps_parser *p);
 
-/* Whole-buffer convenience for tests and small files: feed + finish. Fills `ret` with the
- * quadrant sums and `*ret_mappings` (may be NULL) with the number of mappings. */
-int smaps_parse(const char *buf, size_t len, smaps_mapping_fn fn, void *userdata,
-		struct quadrant_sums ret[QUADRANT_COUNT], uint64_t *ret_mappings);
-
 #endif

@@ -27,10 +27,6 @@ void users_cache_clear(struct users_cache *c);
 void users_cache_sweep(struct users_cache *c);
 /* The user's name, or its decimal number when it has none. NULL only on allocation failure. */
 const char *users_cache_name(struct users_cache *c, uint32_t uid, size_t *ret_len);
-/* Lookups that went to the resolver since creation, and the uids held now: tests check the
- * cache with them. */
-uint64_t users_cache_misses(const struct users_cache *c);
-size_t users_cache_size(const struct users_cache *c);
 
 /* getpwuid_r: 0, -ENOENT when the uid has no name, or another negative errno. */
 int users_resolve_nss(uint32_t uid, char *ret_name, size_t size, void *userdata);

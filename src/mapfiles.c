@@ -6,6 +6,7 @@
  * a few thousand files on a real host).
  */
 #include "mapfiles.h"
+#include "testing.h" /* mapfiles_count, mapfiles_path_bytes */
 
 #include <assert.h>
 #include <errno.h>

@@ -6,6 +6,7 @@
  * in fs/proc/array.c (stat, status, statm) and fs/proc/task_mmu.c (smaps, smaps_rollup).
  */
 #include "procfs.h"
+#include "testing.h" /* smaps_parse */
 
 #include <assert.h>
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* users.c — cached uid to name resolution; see users.h. */
 #include "users.h"
+#include "testing.h" /* users_cache_misses, users_cache_size */
 
 #include <errno.h>
 #include <stdbool.h>

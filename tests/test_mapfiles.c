@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mapfiles.h"
+#include "testing.h"
 
 #define KB(x) ((uint64_t)(x) * 1024u)
 #define DEV(maj, min) ((uint64_t)(maj) << 32 | (min))

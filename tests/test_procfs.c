@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "procfs.h"
+#include "testing.h"
 
 #include "fixture_input.h"
 

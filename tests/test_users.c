@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "users.h"
+#include "testing.h"
 
 /* A user database the test controls, counting the calls it gets per uid. */
 struct fake_db {
