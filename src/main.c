@@ -30,6 +30,7 @@
 #include "expo.h"
 #include "http.h"
 #include "notify.h"
+#include "pattern.h"
 #include "publish.h"
 #include "version.h"
 #include "webconfig.h"
@@ -252,6 +253,33 @@ static void warn_permission_once(struct permission_warning *w, const struct snap
 			(unsigned long long)now, s->nprocs);
 }
 
+/* Says once per configuration (start, and again after each SIGHUP), the first time a match of
+ * --include or --exclude gave up at PCRE2's step, depth or heap limit (see pattern.h), that some
+ * processes were taken as not matching it: without this a pattern that backtracks badly would
+ * leave processes out of --include without a word. */
+struct pattern_warning {
+	bool said_include, said_exclude;
+};
+
+static void warn_pattern_once(bool *said, const struct pattern *p, const char *option, const char *effect)
+{
+	uint64_t n = p ? pattern_gave_up(p) : 0;
+
+	if (n == 0 || *said)
+		return;
+	*said = true;
+	log_msg(LOG_WARNING, "%s: %llu match%s gave up at PCRE2's limits (a pattern that backtracks "
+			     "exponentially); those processes were taken as not matching it, so %s. "
+			     "Write the pattern without nested alternatives under a repetition; said once",
+		option, (unsigned long long)n, n == 1 ? "" : "es", effect);
+}
+
+static void warn_patterns_once(struct pattern_warning *w, const struct config *cfg)
+{
+	warn_pattern_once(&w->said_include, cfg->include_pattern, "--include", "not included");
+	warn_pattern_once(&w->said_exclude, cfg->exclude_pattern, "--exclude", "not excluded");
+}
+
 /* bcrypt under cost 10 is accepted (old hashes exist) but said, at start and at each reload,
  * with the file the users came from: the web configuration file or the users file. */
 static void warn_weak_hashes(const struct web_config *web, const struct config *cfg)
@@ -445,6 +473,7 @@ struct daemon {
 	int listen_fd;	/* from systemd, or -1 */
 	struct watchdog wd;
 	struct permission_warning perm;
+	struct pattern_warning patterns;
 	sigset_t unblocked; /* the mask to collect and wait with */
 	bool ready;	    /* READY=1 sent */
 	uint64_t next;	    /* the next cycle's tick on the interval's grid (monotonic ns) */
@@ -524,6 +553,7 @@ static int daemon_publish(struct daemon *d, struct snapshot *s, uint64_t start)
 
 	report_status(s);
 	warn_permission_once(&d->perm, s);
+	warn_patterns_once(&d->patterns, d->cfg);
 	r = publisher_publish(d->pub, s);
 	if (r < 0) {
 		log_errno(LOG_WARNING, r, "publishing the cycle failed");
@@ -556,6 +586,7 @@ static void daemon_sleep_or_reload(struct daemon *d)
 			return;
 		got_reload = 0;
 		reload(d->cfg, d->web, d->col, d->argc, d->argv, d->ready);
+		d->patterns = (struct pattern_warning){ false, false };
 		/* a new interval applies from now */
 		if (d->next > clock_monotonic_ns() + d->cfg->interval_ns)
 			d->next = clock_monotonic_ns() + d->cfg->interval_ns;
