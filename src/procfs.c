@@ -307,80 +307,156 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *ret)
 	return 0;
 }
 
-/* ---- /proc/PID/status -------------------------------------------------------------------- */
+/* ---- "Name:  value" files: status and smaps_rollup ------------------------------------------ */
 
-static int status_uid(const char *p, const char *eol, uint32_t *ret)
+/* How a field's value is read and stored. */
+enum field_kind {
+	FIELD_KB,   /* "   1234 kB": bytes, a uint64_t */
+	FIELD_U32,  /* the line's first number (Uid: the real uid of four), a uint32_t */
+	FIELD_BOOL, /* a number, true when not 0 (Kthread:), a bool */
+};
+
+/* One field of a file: a new field is one row of its file's table. */
+struct field {
+	char name[16];	 /* at the start of the line, with its ':' */
+	uint8_t name_len; /* 4 to 16 (field_name_is() compares words) */
+	uint8_t kind;	 /* enum field_kind */
+	uint16_t offset; /* of the value in the parsed struct */
+	uint32_t bit;	 /* set in the struct's `have` */
+};
+/* 0, or a compile error when cond is false (an array of size -1). */
+#define BUILD_CHECK(cond) (0 * sizeof(char[(cond) ? 1 : -1]))
+#define FIELD_SIZE(kind) ((kind) == FIELD_KB ? sizeof(uint64_t) : (kind) == FIELD_U32 ? sizeof(uint32_t) : sizeof(bool))
+/* A row; a name field_name_is() cannot compare, or a member of another size than the kind
+ * stores, does not compile. */
+#define FIELD(lit, kind, type, member, bit)                                                       \
+	{ lit, (uint8_t)(sizeof(lit) - 1 + BUILD_CHECK(sizeof(lit) >= 5 && sizeof(lit) <= 17) +      \
+			 BUILD_CHECK(sizeof(((type *)0)->member) == FIELD_SIZE(kind))),                   \
+	  kind, offsetof(type, member), bit }
+/* A file's fields by the first letter of their names, 'A' to 'Z' (field names start uppercase);
+ * each list ends with an empty row. The parser dispatches on a line's first byte, as a switch
+ * would, and compares the line only with the names that start as it does (a row under another
+ * letter than its name's would never match: the tests of each field would fail). */
+typedef const struct field *const field_table[26];
+#define FIELDS_FOR(letter, ...) [(letter) - 'A'] = (const struct field[]){ __VA_ARGS__, { .name_len = 0 } }
+
+/* The first decimal number of the value, after blanks. */
+static int field_number(const char *p, const char *eol, uint64_t *ret)
 {
-	uint64_t v;
+	skip_blanks(&p, eol);
+	return parse_u64(&p, eol, ret);
+}
+
+/* Reads the value [v, eol) of field f into the struct at out. */
+HOT int field_store(const struct field *f, const char *v, const char *eol, char *out)
+{
+	uint64_t n;
+	uint32_t u;
+	bool b;
 	int r;
 
-	skip_blanks(&p, eol);
-	r = parse_u64(&p, eol, &v);
+	if (f->kind == FIELD_KB) {
+		r = parse_kb_value(v, eol, &n);
+		if (r >= 0)
+			memcpy(out + f->offset, &n, sizeof(n));
+		return r;
+	}
+	r = field_number(v, eol, &n);
 	if (r < 0)
 		return r;
-	if (v > UINT32_MAX)
+	if (f->kind == FIELD_BOOL) {
+		b = n != 0;
+		memcpy(out + f->offset, &b, sizeof(b));
+		return 0;
+	}
+	if (n > UINT32_MAX)
 		return -ERANGE;
-	*ret = (uint32_t)v;
+	u = (uint32_t)n;
+	memcpy(out + f->offset, &u, sizeof(u));
 	return 0;
 }
 
+HOT uint32_t load32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+HOT uint64_t load64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Whether the line [p, eol) starts with f's name: two word compares, the first and the last
+ * 4 or 8 bytes of the name (overlapping when it is shorter than 8 or 16), as a memcmp of a
+ * constant length compiles to. */
+HOT bool field_name_is(const struct field *f, const char *p, const char *eol)
+{
+	size_t n = f->name_len;
+
+	if ((size_t)(eol - p) < n)
+		return false;
+	if (n >= 8)
+		return load64(p) == load64(f->name) && load64(p + n - 8) == load64(f->name + n - 8);
+	return load32(p) == load32(f->name) && load32(p + n - 4) == load32(f->name + n - 4);
+}
+
+/* The fields of table t in buf, into the struct at out and the bits of *have. */
+static int fields_parse(const char *buf, size_t len, const field_table t, void *out, uint32_t *have)
+{
+	const char *p = buf, *end = buf + len, *eol;
+	const struct field *f;
+	int r;
+
+	for (; p < end && (eol = line_end(p, end)); p = eol + 1) {
+		unsigned letter = (unsigned)(unsigned char)*p - 'A';
+
+		if (letter >= 26 || !t[letter])
+			continue;
+		for (f = t[letter]; f->name_len; f++) {
+			if (!field_name_is(f, p, eol))
+				continue;
+			r = field_store(f, p + f->name_len, eol, out);
+			if (r < 0)
+				return r;
+			*have |= f->bit;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ---- /proc/PID/status -------------------------------------------------------------------- */
+
+#define STATUS(lit, kind, member, bit) FIELD(lit, kind, struct proc_status, member, bit)
+static field_table status_fields = {
+	FIELDS_FOR('U', STATUS("Uid:", FIELD_U32, ruid, PROC_STATUS_UID)),
+	FIELDS_FOR('K', STATUS("Kthread:", FIELD_BOOL, kthread, PROC_STATUS_KTHREAD)),
+	FIELDS_FOR('V', STATUS("VmSize:", FIELD_KB, vm_size, PROC_STATUS_VMSIZE),
+		   STATUS("VmRSS:", FIELD_KB, vm_rss, PROC_STATUS_VMRSS),
+		   STATUS("VmData:", FIELD_KB, vm_data, PROC_STATUS_VMDATA),
+		   STATUS("VmExe:", FIELD_KB, vm_exe, PROC_STATUS_VMEXE),
+		   STATUS("VmSwap:", FIELD_KB, vm_swap, PROC_STATUS_VMSWAP)),
+	FIELDS_FOR('R', STATUS("RssAnon:", FIELD_KB, rss_anon, PROC_STATUS_RSSANON),
+		   STATUS("RssFile:", FIELD_KB, rss_file, PROC_STATUS_RSSFILE),
+		   STATUS("RssShmem:", FIELD_KB, rss_shmem, PROC_STATUS_RSSSHMEM)),
+};
+
 int proc_status_parse(const char *buf, size_t len, struct proc_status *ret)
 {
-	const char *p = buf, *end = buf + len, *eol, *v;
 	struct proc_status st = {0};
-	int r = 0;
+	int r;
 
 	assert(buf || len == 0);
 	assert(ret);
-	for (; p < end && (eol = line_end(p, end)); p = eol + 1) {
-		uint64_t *dst = NULL;
-		uint32_t bit = 0;
-
-		switch (*p) {
-		case 'U':
-			if (FIELD_IS(p, eol, "Uid:", &v)) {
-				r = status_uid(v, eol, &st.ruid);
-				bit = PROC_STATUS_UID;
-			}
-			break;
-		case 'K':
-			if (FIELD_IS(p, eol, "Kthread:", &v)) {
-				uint64_t k = 0;
-				skip_blanks(&v, eol);
-				r = parse_u64(&v, eol, &k);
-				st.kthread = r >= 0 && k != 0;
-				bit = PROC_STATUS_KTHREAD;
-			}
-			break;
-		case 'V':
-			if (FIELD_IS(p, eol, "VmSize:", &v))
-				dst = &st.vm_size, bit = PROC_STATUS_VMSIZE;
-			else if (FIELD_IS(p, eol, "VmRSS:", &v))
-				dst = &st.vm_rss, bit = PROC_STATUS_VMRSS;
-			else if (FIELD_IS(p, eol, "VmData:", &v))
-				dst = &st.vm_data, bit = PROC_STATUS_VMDATA;
-			else if (FIELD_IS(p, eol, "VmExe:", &v))
-				dst = &st.vm_exe, bit = PROC_STATUS_VMEXE;
-			else if (FIELD_IS(p, eol, "VmSwap:", &v))
-				dst = &st.vm_swap, bit = PROC_STATUS_VMSWAP;
-			break;
-		case 'R':
-			if (FIELD_IS(p, eol, "RssAnon:", &v))
-				dst = &st.rss_anon, bit = PROC_STATUS_RSSANON;
-			else if (FIELD_IS(p, eol, "RssFile:", &v))
-				dst = &st.rss_file, bit = PROC_STATUS_RSSFILE;
-			else if (FIELD_IS(p, eol, "RssShmem:", &v))
-				dst = &st.rss_shmem, bit = PROC_STATUS_RSSSHMEM;
-			break;
-		default:
-			break;
-		}
-		if (dst)
-			r = parse_kb_value(v, eol, dst);
-		if (r < 0)
-			return r;
-		st.have |= bit;
-	}
+	r = fields_parse(buf, len, status_fields, &st, &st.have);
+	if (r < 0)
+		return r;
 	*ret = st;
 	return 0;
 }
@@ -448,65 +524,33 @@ static bool is_mapping_header(const char *p, const char *eol)
 	return p < eol && (is_digit(*p) || (*p >= 'a' && *p <= 'f'));
 }
 
+#define ROLLUP(lit, member, bit) FIELD(lit, FIELD_KB, struct smaps_rollup, member, bit)
+static field_table rollup_fields = {
+	FIELDS_FOR('R', ROLLUP("Rss:", rss, ROLLUP_RSS)),
+	FIELDS_FOR('P', ROLLUP("Pss:", pss, ROLLUP_PSS),
+		   ROLLUP("Pss_Anon:", pss_anon, ROLLUP_PSS_ANON),
+		   ROLLUP("Pss_File:", pss_file, ROLLUP_PSS_FILE),
+		   ROLLUP("Pss_Shmem:", pss_shmem, ROLLUP_PSS_SHMEM),
+		   ROLLUP("Private_Clean:", private_clean, ROLLUP_PRIVATE_CLEAN),
+		   ROLLUP("Private_Dirty:", private_dirty, ROLLUP_PRIVATE_DIRTY),
+		   ROLLUP("Pss_Dirty:", pss_dirty, ROLLUP_PSS_DIRTY)),
+	FIELDS_FOR('S', ROLLUP("Swap:", swap, ROLLUP_SWAP),
+		   ROLLUP("SwapPss:", swap_pss, ROLLUP_SWAP_PSS),
+		   ROLLUP("Shared_Dirty:", shared_dirty, ROLLUP_SHARED_DIRTY)),
+	FIELDS_FOR('A', ROLLUP("AnonHugePages:", anon_huge_pages, ROLLUP_ANON_HUGE_PAGES)),
+	FIELDS_FOR('L', ROLLUP("Locked:", locked, ROLLUP_LOCKED)),
+};
+
 int smaps_rollup_parse(const char *buf, size_t len, struct smaps_rollup *ret)
 {
-	const char *p = buf, *end = buf + len, *eol, *v;
 	struct smaps_rollup ru = {0};
 	int r;
 
 	assert(buf || len == 0);
 	assert(ret);
-	for (; p < end && (eol = line_end(p, end)); p = eol + 1) {
-		uint64_t *dst = NULL;
-		uint32_t bit = 0;
-
-		switch (*p) {
-		case 'R':
-			if (FIELD_IS(p, eol, "Rss:", &v))
-				dst = &ru.rss, bit = ROLLUP_RSS;
-			break;
-		case 'P':
-			if (FIELD_IS(p, eol, "Pss:", &v))
-				dst = &ru.pss, bit = ROLLUP_PSS;
-			else if (FIELD_IS(p, eol, "Pss_Anon:", &v))
-				dst = &ru.pss_anon, bit = ROLLUP_PSS_ANON;
-			else if (FIELD_IS(p, eol, "Pss_File:", &v))
-				dst = &ru.pss_file, bit = ROLLUP_PSS_FILE;
-			else if (FIELD_IS(p, eol, "Pss_Shmem:", &v))
-				dst = &ru.pss_shmem, bit = ROLLUP_PSS_SHMEM;
-			else if (FIELD_IS(p, eol, "Private_Clean:", &v))
-				dst = &ru.private_clean, bit = ROLLUP_PRIVATE_CLEAN;
-			else if (FIELD_IS(p, eol, "Private_Dirty:", &v))
-				dst = &ru.private_dirty, bit = ROLLUP_PRIVATE_DIRTY;
-			else if (FIELD_IS(p, eol, "Pss_Dirty:", &v))
-				dst = &ru.pss_dirty, bit = ROLLUP_PSS_DIRTY;
-			break;
-		case 'S':
-			if (FIELD_IS(p, eol, "Swap:", &v))
-				dst = &ru.swap, bit = ROLLUP_SWAP;
-			else if (FIELD_IS(p, eol, "SwapPss:", &v))
-				dst = &ru.swap_pss, bit = ROLLUP_SWAP_PSS;
-			else if (FIELD_IS(p, eol, "Shared_Dirty:", &v))
-				dst = &ru.shared_dirty, bit = ROLLUP_SHARED_DIRTY;
-			break;
-		case 'A':
-			if (FIELD_IS(p, eol, "AnonHugePages:", &v))
-				dst = &ru.anon_huge_pages, bit = ROLLUP_ANON_HUGE_PAGES;
-			break;
-		case 'L':
-			if (FIELD_IS(p, eol, "Locked:", &v))
-				dst = &ru.locked, bit = ROLLUP_LOCKED;
-			break;
-		default:
-			break;
-		}
-		if (!dst)
-			continue;
-		r = parse_kb_value(v, eol, dst);
-		if (r < 0)
-			return r;
-		ru.have |= bit;
-	}
+	r = fields_parse(buf, len, rollup_fields, &ru, &ru.have);
+	if (r < 0)
+		return r;
 	*ret = ru;
 	return 0;
 }
