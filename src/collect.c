@@ -597,155 +597,209 @@ static int pick_memory_dir(struct collector *c, int *dirfd, uint32_t pid, struct
 	return r;
 }
 
-enum proc_outcome { PROC_SAMPLED, PROC_KTHREAD, PROC_SKIPPED };
+/* A cycle's settings and snapshot, for the passes. */
+struct cycle {
+	const struct collect_opts *o;
+	struct snapshot *s;
+	uint64_t now, last_tick;
+};
 
-/* Pass 1 for one process: stat, status, strings, and under --smaps-max-rss smaps_rollup; then
- * whether its full smaps is due (queued in c->due) or its quadrants are carried. Errors that
- * concern only this process are counted here and return PROC_SKIPPED; only allocation failure
- * is returned as an error. */
-static int collect_one(struct collector *c, struct snapshot *s, const struct collect_opts *o,
-		       uint32_t pid, uint64_t now, size_t *cursor)
-{
+/* What pass 1 tells the cycle of one process. The stages of collect_one() return
+ * COLLECT_NEXT (0: go on to the next stage), an outcome, or -errno. */
+enum collect_outcome {
+	COLLECT_NEXT,
+	COLLECT_SAMPLED,
+	COLLECT_KTHREAD,
+	COLLECT_SKIPPED, /* gone, unreadable (counted in c->errors) or a zombie (not counted) */
+};
+
+/* One process as pass 1 reads it. */
+struct proc_read {
+	uint32_t pid;
+	int dirfd; /* /proc/PID, or a live thread's task/TID (pick_memory_dir()); -1: none */
 	struct proc_status status;
-	struct proc_stat st;
-	struct proc_sample *ps;
-	struct proc_state *state;
-	struct mm_share_slot slot = { NULL, 0 };
-	size_t first;
-	char name[16];
-	int dirfd, r;
+	struct proc_stat stat;
+	struct proc_sample *ps;	  /* once sampled: cy->s->procs[index] */
+	struct proc_state *state; /* c->next[index] */
+	uint32_t index;
+	struct mm_share_slot slot;
+};
 
-	snprintf(name, sizeof(name), "%u", pid);
-	dirfd = openat(c->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		c->errors[error_reason(-errno)]++;
-		return PROC_SKIPPED;
-	}
-	r = read_whole_at(dirfd, "status", &c->rbuf);
+/* The age of something read at `then`; UINT64_MAX if it never was. */
+static uint64_t age_since(bool have, uint64_t then, uint64_t now)
+{
+	return !have ? UINT64_MAX : now > then ? now - then : 0;
+}
+
+/* Stage 1: /proc/PID, its status and stat. A process whose leader exited is read through a live
+ * thread (pick_memory_dir()). COLLECT_NEXT, COLLECT_KTHREAD, COLLECT_SKIPPED (a zombie), or
+ * -errno: a reason to count (error_reason()), or -ENOMEM. */
+static int read_identity(struct collector *c, struct proc_read *rd)
+{
+	char name[16];
+	int r;
+
+	snprintf(name, sizeof(name), "%u", rd->pid);
+	rd->dirfd = openat(c->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rd->dirfd < 0)
+		return -errno;
+	r = read_whole_at(rd->dirfd, "status", &c->rbuf);
 	if (r >= 0 && c->rbuf.len == 0)
 		r = -ESRCH;
 	if (r >= 0)
-		r = proc_status_parse(c->rbuf.buf, c->rbuf.len, &status);
-	if (r >= 0 && !(status.have & PROC_STATUS_UID))
+		r = proc_status_parse(c->rbuf.buf, c->rbuf.len, &rd->status);
+	if (r >= 0 && !(rd->status.have & PROC_STATUS_UID))
 		r = -EBADMSG;
-	if (r < 0)
-		goto skip;
 	/* stat last of the two: comm points into rbuf until it is copied */
-	r = read_whole_at(dirfd, "stat", &c->rbuf);
 	if (r >= 0)
-		r = proc_stat_parse(c->rbuf.buf, c->rbuf.len, &st);
+		r = read_whole_at(rd->dirfd, "stat", &c->rbuf);
+	if (r >= 0)
+		r = proc_stat_parse(c->rbuf.buf, c->rbuf.len, &rd->stat);
 	if (r < 0)
-		goto skip;
-	if (status.kthread || (st.flags & PROC_PF_KTHREAD)) {
-		close(dirfd);
-		return PROC_KTHREAD;
-	}
-	if (!(status.have & PROC_STATUS_VMSIZE)) {
-		r = pick_memory_dir(c, &dirfd, pid, &status);
-		if (r == 0 && (st.state == 'Z' || st.state == 'X')) {
-			close(dirfd); /* a zombie holds no memory: nothing to say, nothing wrong */
-			return PROC_SKIPPED;
-		}
-		if (r == 0)
-			r = -ESRCH; /* exiting: its mm is already gone */
-		if (r < 0)
-			goto skip;
-	}
-	ps = snapshot_add_proc(s);
-	if (!ps || grow((void **)&c->next, &c->next_alloc, c->nnext + 1, sizeof(*c->next)) < 0) {
-		close(dirfd);
+		return r;
+	if (rd->status.kthread || (rd->stat.flags & PROC_PF_KTHREAD))
+		return COLLECT_KTHREAD;
+	if (rd->status.have & PROC_STATUS_VMSIZE)
+		return COLLECT_NEXT;
+	r = pick_memory_dir(c, &rd->dirfd, rd->pid, &rd->status);
+	if (r == 0 && (rd->stat.state == 'Z' || rd->stat.state == 'X'))
+		return COLLECT_SKIPPED; /* a zombie holds no memory: nothing to say, nothing wrong */
+	if (r == 0)
+		return -ESRCH; /* exiting: its mm is already gone */
+	return r < 0 ? r : COLLECT_NEXT;
+}
+
+/* Stage 2: the sample and the process's state, its strings, and whether it shares its mm with a
+ * process read before it. COLLECT_NEXT, COLLECT_SAMPLED (it shares), or -ENOMEM. */
+static int sample_begin(struct collector *c, struct cycle *cy, struct proc_read *rd, size_t *cursor)
+{
+	struct proc_sample *ps = snapshot_add_proc(cy->s);
+	size_t first;
+	int r;
+
+	if (!ps || grow((void **)&c->next, &c->next_alloc, c->nnext + 1, sizeof(*c->next)) < 0)
 		return -ENOMEM;
-	}
-	ps->pid = pid;
-	ps->ppid = st.ppid;
-	ps->uid = status.ruid;
-	ps->start_ticks = st.starttime;
-	ps->status = status;
-	state = state_take(c, cursor, pid, st.starttime);
-	r = sample_strings(c, s, dirfd, &st, ps);
+	rd->ps = ps;
+	rd->index = (uint32_t)(cy->s->nprocs - 1);
+	ps->pid = rd->pid;
+	ps->ppid = rd->stat.ppid;
+	ps->uid = rd->status.ruid;
+	ps->start_ticks = rd->stat.starttime;
+	ps->status = rd->status;
+	rd->state = state_take(c, cursor, rd->pid, rd->stat.starttime);
+	r = sample_strings(c, cy->s, rd->dirfd, &rd->stat, ps);
+	if (r < 0)
+		return r;
+	rd->state->share_first = 0;
 	/* Not in off mode: its sums are status's RSS, which counts a page once for every process
 	 * that maps it anyway, and the kcmp calls among the hundreds of fork children of a prefork
 	 * server would cost as much as the mode's whole read (measured: 40 -> 49 ms a cycle with
 	 * 2,000 such children). */
-	if (r >= 0 && o->smaps != SMAPS_OFF)
-		r = mm_share_find(c->mms, pid, st.mm_layout, &first, &slot);
-	if (r < 0) {
-		close(dirfd);
+	if (cy->o->smaps == SMAPS_OFF)
+		return COLLECT_NEXT;
+	r = mm_share_find(c->mms, rd->pid, rd->stat.mm_layout, &first, &rd->slot);
+	if (r <= 0)
 		return r;
+	/* shares its mm with a process read before it (mmshare.h): the same mm, so the same smaps
+	 * figures, not read again (not even in full); it takes them from that process once the
+	 * cycle's reads are done (share_figures()), and is counted in the sums once, through
+	 * that process */
+	state_forget(c, rd->state);
+	rd->state->share_first = first + 1;
+	ps->flags |= SAMPLE_MM_SHARED;
+	return COLLECT_SAMPLED;
+}
+
+/* Full mode, after the rollup was read: queues the full smaps read if carry.h says it is due,
+ * and carries the last one's quadrants until (unless) pass 2 reads it afresh. */
+static int queue_full(struct collector *c, struct cycle *cy, struct proc_read *rd)
+{
+	struct carry_policy pol = { cy->o->smaps_min_age_ns, cy->o->smaps_max_age_ns };
+	struct carry_due_item item = { .pid = rd->pid, .index = rd->index };
+	struct proc_state *st = rd->state;
+	struct smaps_basis basis;
+
+	smaps_basis_from(&rd->ps->status, &rd->ps->rollup, &basis);
+	item.why = carry_decide(&pol, st->have_full, st->full_ns, st->first_full, &st->basis, &basis,
+				cy->now, st->seed, &item.moved);
+	item.age_ns = age_since(st->have_full, st->full_ns, cy->now);
+	if (st->have_full)
+		carry_full(rd->ps, st);
+	if (item.why == CARRY_KEEP)
+		return 0;
+	return due_add(&c->due, &c->ndue, &c->due_alloc, item);
+}
+
+/* Stage 3, rollup and full modes, a process under --smaps-max-rss: its smaps_rollup, and in
+ * full mode whether its full smaps is due. COLLECT_NEXT; COLLECT_SKIPPED if it vanished (its
+ * sample dropped, counted); -ENOMEM. A refusal or a parse error is counted and the sample
+ * keeps its status figures. */
+static int sample_rollup(struct collector *c, struct cycle *cy, struct proc_read *rd)
+{
+	enum collect_error e;
+	int r;
+
+	rd->state->have_rollup = false;
+	r = read_rollup(c, rd->dirfd, rd->ps);
+	if (r >= 0 && cy->o->smaps == SMAPS_FULL)
+		return queue_full(c, cy, rd);
+	state_forget(c, rd->state);
+	if (r >= 0 || r == -ENOMEM)
+		return r;
+	e = error_reason(r);
+	c->errors[e]++;
+	if (e == COLLECT_ERR_VANISHED) {
+		snapshot_drop_last(cy->s);
+		c->nnext--;
+		return COLLECT_SKIPPED;
 	}
-	if (r > 0) {
-		/* shares its mm with a process read before it (mmshare.h): the same mm, so the same
-		 * smaps figures, not read again (not even in full); it takes them from that process
-		 * once the cycle's reads are done (share_figures()), and is counted in the sums once,
-		 * through that process */
-		state_forget(c, state);
-		state->share_first = first + 1;
-		ps->flags |= SAMPLE_MM_SHARED;
-		close(dirfd);
-		return PROC_SAMPLED;
-	}
-	state->share_first = 0;
+	rd->ps->flags &= ~(uint32_t)SAMPLE_ROLLUP; /* permission or parse: status stands */
+	return COLLECT_NEXT;
+}
+
+/* Stage 3: what the mode reads of the process's memory now, or queues for pass 3. */
+static int sample_memory(struct collector *c, struct cycle *cy, struct proc_read *rd)
+{
+	const struct collect_opts *o = cy->o;
+	struct carry_due_item item = { .pid = rd->pid, .index = rd->index };
+
 	if (o->smaps == SMAPS_OFF) {
-		state_forget(c, state);
-	} else if (o->smaps_max_rss && status.vm_rss > o->smaps_max_rss) {
-		/* pass 3 decides */
-		struct carry_due_item item = {
-			.age_ns = !state->have_rollup ? UINT64_MAX : now > state->rollup_ns ? now - state->rollup_ns : 0,
-			.pid = pid,
-			.index = (uint32_t)(s->nprocs - 1),
-		};
-		if (due_add(&c->large, &c->nlarge, &c->large_alloc, item) < 0) {
-			close(dirfd);
-			return -ENOMEM;
-		}
-	} else {
-		state->have_rollup = false;
-		r = read_rollup(c, dirfd, ps);
-		if (r < 0) {
-			enum collect_error e = error_reason(r);
-
-			close(dirfd);
-			if (r == -ENOMEM)
-				return r;
-			c->errors[e]++;
-			state_forget(c, state);
-			if (e == COLLECT_ERR_VANISHED) {
-				snapshot_drop_last(s);
-				c->nnext--;
-				return PROC_SKIPPED;
-			}
-			ps->flags &= ~(uint32_t)SAMPLE_ROLLUP; /* permission or parse: status stands */
-			r = mm_share_add(c->mms, &slot, pid, s->nprocs - 1);
-			return r < 0 ? r : PROC_SAMPLED;
-		}
-		if (o->smaps == SMAPS_FULL) {
-			struct smaps_basis basis;
-			struct carry_policy pol = { o->smaps_min_age_ns, o->smaps_max_age_ns };
-			struct carry_due_item item = { .pid = pid, .index = (uint32_t)(s->nprocs - 1) };
-
-			smaps_basis_from(&ps->status, &ps->rollup, &basis);
-			item.why = carry_decide(&pol, state->have_full, state->full_ns, state->first_full,
-						&state->basis, &basis, now, state->seed, &item.moved);
-			item.age_ns = !state->have_full ? UINT64_MAX : now > state->full_ns ? now - state->full_ns : 0;
-			if (state->have_full)
-				carry_full(ps, state); /* until (unless) pass 2 reads it afresh */
-			if (item.why != CARRY_KEEP && due_add(&c->due, &c->ndue, &c->due_alloc, item) < 0) {
-				close(dirfd);
-				return -ENOMEM;
-			}
-		} else {
-			state_forget(c, state);
-		}
+		state_forget(c, rd->state);
+		return COLLECT_NEXT;
 	}
-	close(dirfd);
-	r = mm_share_add(c->mms, &slot, pid, s->nprocs - 1);
-	return r < 0 ? r : PROC_SAMPLED;
-skip:
-	close(dirfd);
-	if (r == -ENOMEM)
-		return r;
-	c->errors[error_reason(r)]++;
-	return PROC_SKIPPED;
+	if (!o->smaps_max_rss || rd->status.vm_rss <= o->smaps_max_rss)
+		return sample_rollup(c, cy, rd);
+	/* over --smaps-max-rss: pass 3 decides */
+	item.age_ns = age_since(rd->state->have_rollup, rd->state->rollup_ns, cy->now);
+	return due_add(&c->large, &c->nlarge, &c->large_alloc, item);
+}
+
+/* Pass 1 for one process: stat, status, strings, and under --smaps-max-rss smaps_rollup; then
+ * whether its full smaps is due (queued in c->due) or its quadrants are carried. Errors that
+ * concern only this process are counted here and give COLLECT_SKIPPED; only allocation failure
+ * is returned as an error. */
+static int collect_one(struct collector *c, struct cycle *cy, uint32_t pid, size_t *cursor)
+{
+	struct proc_read rd = { .pid = pid, .dirfd = -1 };
+	int r;
+
+	r = read_identity(c, &rd);
+	if (r == COLLECT_NEXT)
+		r = sample_begin(c, cy, &rd, cursor);
+	if (r == COLLECT_NEXT)
+		r = sample_memory(c, cy, &rd);
+	if (r == COLLECT_NEXT) {
+		r = mm_share_add(c->mms, &rd.slot, pid, rd.index);
+		r = r < 0 ? r : COLLECT_SAMPLED;
+	}
+	if (rd.dirfd >= 0)
+		close(rd.dirfd);
+	if (r < 0 && r != -ENOMEM) {
+		assert(!rd.ps); /* once sampled, a stage counts its own errors */
+		c->errors[error_reason(r)]++;
+		r = COLLECT_SKIPPED;
+	}
+	return r;
 }
 
 /* Opens /proc/PID again for a read after pass 1, if it is still the same process. */
@@ -800,12 +854,6 @@ static int read_failed(struct collector *c, struct proc_sample *ps, size_t i, in
 	return 0;
 }
 
-struct cycle {
-	const struct collect_opts *o;
-	struct snapshot *s;
-	uint64_t now, last_tick;
-};
-
 static void tick(struct cycle *cy)
 {
 	if (cy->o->tick) {
@@ -855,28 +903,87 @@ static int pass_full(struct collector *c, struct cycle *cy)
 	return 0;
 }
 
-/* Pass 3: processes over --smaps-max-rss, least recently read first, while the credit lasts. */
-static int pass_large(struct collector *c, struct cycle *cy)
+/* Pass 3's order: least recently read first (all CARRY_KEEP, so by age), each with its cost
+ * estimate in `moved`; the credit topped up for this cycle. */
+static void large_order(struct collector *c, struct cycle *cy)
 {
-	const struct collect_opts *o = cy->o;
-	struct carry_policy pol = { o->smaps_min_age_ns, o->smaps_max_age_ns };
 	uint64_t cap = 0;
 	size_t k;
-	int r;
 
 	for (k = 0; k < c->nlarge; k++) {
-		const struct proc_state *st = &c->next[c->large[k].index];
-		uint64_t est = st->cost_ns ? st->cost_ns : carry_large_cost_estimate(cy->s->procs[c->large[k].index].status.vm_rss);
+		size_t i = c->large[k].index;
+		const struct proc_state *st = &c->next[i];
+		uint64_t est = st->cost_ns ? st->cost_ns
+					   : carry_large_cost_estimate(cy->s->procs[i].status.vm_rss);
 
 		c->large[k].moved = est; /* the estimate rides in `moved` */
 		cap = est > cap ? est : cap;
 	}
-	large_credit_top_up(&c->credit, cy->now, o->smaps_large_share_ppm, cap);
-	if (c->nlarge > 1) /* all CARRY_KEEP: oldest first */
+	large_credit_top_up(&c->credit, cy->now, cy->o->smaps_large_share_ppm, cap);
+	if (c->nlarge > 1)
 		qsort(c->large, c->nlarge, sizeof(*c->large), carry_due_cmp);
+}
+
+/* A large process not read this cycle: its last figures carried, if it has any. */
+static void large_carry(struct collector *c, struct cycle *cy, size_t i)
+{
+	struct proc_sample *ps = &cy->s->procs[i];
+	const struct proc_state *st = &c->next[i];
+
+	if (!st->have_rollup) {
+		c->errors[COLLECT_ERR_SKIPPED_LARGE]++;
+		return;
+	}
+	ps->rollup = st->rollup;
+	ps->flags |= SAMPLE_ROLLUP | SAMPLE_ROLLUP_CARRIED;
+	if (st->have_full && cy->o->smaps == SMAPS_FULL)
+		carry_full(ps, st);
+}
+
+/* Reads a large process's rollup, and in full mode its full smaps if carry.h says so. */
+static int read_large(struct collector *c, struct cycle *cy, int dirfd, size_t i)
+{
+	const struct collect_opts *o = cy->o;
+	struct carry_policy pol = { o->smaps_min_age_ns, o->smaps_max_age_ns };
+	struct proc_sample *ps = &cy->s->procs[i];
+	struct proc_state *st = &c->next[i];
+	struct smaps_basis basis;
+	uint64_t moved;
+	int r;
+
+	r = read_rollup(c, dirfd, ps);
+	if (r < 0) {
+		st->have_rollup = false;
+		ps->flags &= ~(uint32_t)SAMPLE_ROLLUP;
+		return r;
+	}
+	st->rollup = ps->rollup;
+	st->have_rollup = true;
+	st->rollup_ns = cy->now;
+	if (o->smaps != SMAPS_FULL)
+		return 0;
+	smaps_basis_from(&ps->status, &ps->rollup, &basis);
+	if (carry_decide(&pol, st->have_full, st->full_ns, st->first_full, &st->basis, &basis, cy->now,
+			 st->seed, &moved) == CARRY_KEEP) {
+		carry_full(ps, st);
+		return 0;
+	}
+	r = read_full(c, dirfd, o, ps, st, cy->now);
+	if (r >= 0)
+		cy->s->smaps_full_reads++;
+	return r;
+}
+
+/* Pass 3: processes over --smaps-max-rss, least recently read first, while the credit lasts. */
+static int pass_large(struct collector *c, struct cycle *cy)
+{
+	const struct collect_opts *o = cy->o;
+	size_t k;
+	int r;
+
+	large_order(c, cy);
 	for (k = 0; k < c->nlarge; k++) {
 		size_t i = c->large[k].index;
-		struct proc_sample *ps = &cy->s->procs[i];
 		struct proc_state *st = &c->next[i];
 		uint64_t t0;
 		int dirfd;
@@ -884,47 +991,18 @@ static int pass_large(struct collector *c, struct cycle *cy)
 		if (o->stop && *o->stop)
 			return -EINTR;
 		if (!o->smaps_large_share_ppm || !large_credit_take(&c->credit, c->large[k].moved)) {
-			if (st->have_rollup) {
-				ps->rollup = st->rollup;
-				ps->flags |= SAMPLE_ROLLUP | SAMPLE_ROLLUP_CARRIED;
-				if (st->have_full && o->smaps == SMAPS_FULL)
-					carry_full(ps, st);
-			} else {
-				c->errors[COLLECT_ERR_SKIPPED_LARGE]++;
-			}
+			large_carry(c, cy, i);
 			continue;
 		}
 		t0 = clock_monotonic_ns();
-		r = reopen(c, ps, &dirfd);
+		r = reopen(c, &cy->s->procs[i], &dirfd);
 		if (r >= 0) {
-			r = read_rollup(c, dirfd, ps);
-			if (r >= 0) {
-				st->rollup = ps->rollup;
-				st->have_rollup = true;
-				st->rollup_ns = cy->now;
-			} else {
-				st->have_rollup = false;
-				ps->flags &= ~(uint32_t)SAMPLE_ROLLUP;
-			}
-			if (r >= 0 && o->smaps == SMAPS_FULL) {
-				struct smaps_basis basis;
-				uint64_t moved;
-
-				smaps_basis_from(&ps->status, &ps->rollup, &basis);
-				if (carry_decide(&pol, st->have_full, st->full_ns, st->first_full, &st->basis, &basis,
-						 cy->now, st->seed, &moved) == CARRY_KEEP) {
-					carry_full(ps, st);
-				} else {
-					r = read_full(c, dirfd, o, ps, st, cy->now);
-					if (r >= 0)
-						cy->s->smaps_full_reads++;
-				}
-			}
+			r = read_large(c, cy, dirfd, i);
 			close(dirfd);
 		}
 		st->cost_ns = clock_monotonic_ns() - t0;
 		large_credit_spend(&c->credit, st->cost_ns);
-		if (r < 0 && read_failed(c, ps, i, r) < 0)
+		if (r < 0 && read_failed(c, &cy->s->procs[i], i, r) < 0)
 			return r;
 		tick(cy);
 	}
@@ -1060,61 +1138,76 @@ static void collect_self(struct collector *c, struct self_sample *self)
 		closedir(d);
 }
 
-int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64_t now,
-		       struct snapshot **ret)
+/* Pass 1: every process in pid order (collect_one()). */
+static int pass_procs(struct collector *c, struct cycle *cy, size_t *cursor)
 {
-	uint64_t t0 = clock_monotonic_ns();
-	struct cycle cy = { .o = o, .now = now ? now : t0, .last_tick = t0 };
-	struct snapshot *s;
-	struct select_opts sel = o->select;
-	size_t i, cursor = 0;
+	const struct collect_opts *o = cy->o;
+	size_t i;
 	int r;
-
-	assert(c && o && ret);
-	s = snapshot_new(o->smaps);
-	if (!s)
-		return -ENOMEM;
-	cy.s = s;
-	s->btime = c->btime;
-	s->hz = c->have_btime ? c->hz : 0;
-	c->nnext = c->ndue = c->nlarge = 0;
-	read_cgroup_ref(c);
 
 	r = list_pids(c);
 	if (r >= 0)
 		r = mm_share_reset(c->mms, c->npids);
 	if (r < 0)
-		goto fail;
+		return r;
 	for (i = 0; i < c->npids; i++) {
-		if (o->stop && *o->stop) {
-			r = -EINTR;
-			goto fail;
-		}
-		r = collect_one(c, s, o, c->pids[i], cy.now, &cursor);
+		if (o->stop && *o->stop)
+			return -EINTR;
+		r = collect_one(c, cy, c->pids[i], cursor);
 		if (r < 0)
-			goto fail;
-		if (r == PROC_KTHREAD)
-			s->kernel_threads++;
-		tick(&cy);
+			return r;
+		if (r == COLLECT_KTHREAD)
+			cy->s->kernel_threads++;
+		tick(cy);
 	}
-	if (grow((void **)&c->gone, &c->gone_alloc, c->nnext + 1, sizeof(*c->gone)) < 0) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	if (grow((void **)&c->gone, &c->gone_alloc, c->nnext + 1, sizeof(*c->gone)) < 0)
+		return -ENOMEM;
 	memset(c->gone, 0, c->nnext * sizeof(*c->gone));
-	if ((r = pass_full(c, &cy)) < 0 || (r = pass_large(c, &cy)) < 0)
-		goto fail;
-	if (o->smaps == SMAPS_FULL && (r = pass_files(c, &cy)) < 0)
-		goto fail;
+	return 0;
+}
+
+/* The passes that read; on failure, what this cycle learnt is dropped with it: every state,
+ * old and new, forgotten. */
+static int cycle_read(struct collector *c, struct cycle *cy, size_t *cursor)
+{
+	size_t i;
+	int r;
+
+	c->nnext = c->ndue = c->nlarge = 0;
+	read_cgroup_ref(c);
+	r = pass_procs(c, cy, cursor);
+	if (r >= 0)
+		r = pass_full(c, cy);
+	if (r >= 0)
+		r = pass_large(c, cy);
+	if (r >= 0 && cy->o->smaps == SMAPS_FULL)
+		r = pass_files(c, cy);
+	if (r >= 0)
+		return 0;
+	for (i = 0; i < c->nnext; i++)
+		state_forget(c, &c->next[i]);
+	while (*cursor < c->nstates)
+		state_forget(c, &c->states[(*cursor)++]);
+	c->nstates = c->nnext = 0;
+	return r;
+}
+
+/* The figures over the whole cycle, the choice of processes (select.h), the daemon's own. */
+static int cycle_finish(struct collector *c, struct cycle *cy, size_t cursor, uint64_t t0)
+{
+	struct select_opts sel = cy->o->select;
+	struct snapshot *s = cy->s;
+	int r;
+
 	share_figures(c, s);
 	finish_states(c, s, cursor);
-	if (o->smaps == SMAPS_FULL)
-		carried_figures(c, s, cy.now);
+	if (cy->o->smaps == SMAPS_FULL)
+		carried_figures(c, s, cy->now);
 	sel.prev = &c->chosen;
 	sel.now_ns = clock_realtime_ns();
 	r = snapshot_finish(s, &sel);
 	if (r < 0)
-		goto fail2;
+		return r;
 	/* on -ENOMEM the memory is emptied: the next cycle chooses without incumbents, which is
 	 * all that is lost */
 	(void)select_memory_save(&c->chosen, s);
@@ -1125,18 +1218,32 @@ int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64
 	memcpy(s->errors_total, c->errors, sizeof(c->errors));
 	s->duration_ns = clock_monotonic_ns() - t0;
 	s->timestamp_ns = clock_realtime_ns();
-	*ret = s;
 	return 0;
-fail:
-	/* what this cycle learnt is dropped with it: forget every state, old and new */
-	for (i = 0; i < c->nnext; i++)
-		state_forget(c, &c->next[i]);
-	while (cursor < c->nstates)
-		state_forget(c, &c->states[cursor++]);
-	c->nstates = c->nnext = 0;
-fail2:
-	snapshot_free(s);
-	return r;
+}
+
+int collector_cycle_at(struct collector *c, const struct collect_opts *o, uint64_t now,
+		       struct snapshot **ret)
+{
+	uint64_t t0 = clock_monotonic_ns();
+	struct cycle cy = { .o = o, .now = now ? now : t0, .last_tick = t0 };
+	size_t cursor = 0;
+	int r;
+
+	assert(c && o && ret);
+	cy.s = snapshot_new(o->smaps);
+	if (!cy.s)
+		return -ENOMEM;
+	cy.s->btime = c->btime;
+	cy.s->hz = c->have_btime ? c->hz : 0;
+	r = cycle_read(c, &cy, &cursor);
+	if (r >= 0)
+		r = cycle_finish(c, &cy, cursor, t0);
+	if (r < 0) {
+		snapshot_free(cy.s);
+		return r;
+	}
+	*ret = cy.s;
+	return 0;
 }
 
 int collector_cycle(struct collector *c, const struct collect_opts *o, struct snapshot **ret)
