@@ -562,57 +562,56 @@ static bool ref_line_matches(const char **r, const char *rend, const char *prefi
 	return ok;
 }
 
-int proc_cgroup_parse(const char *buf, size_t len, const char *ref, size_t ref_len,
-		      struct cgroup_info *ret)
+/* The hierarchies of a cgroup file that tell where a process is. */
+struct hierarchies {
+	struct hierarchy unified, systemd, memory;
+};
+
+/* One line "ID:CONTROLLERS:PATH\n" at *p, its ID below *prev; its path recorded in h. *p moves
+ * to the next line; *ret_path is where this one's path starts. */
+static int cgroup_line(const char **p, const char *end, long *prev, struct hierarchies *h,
+		       const char **ret_path)
 {
-	const char *p = buf, *end = buf + len, *r = ref, *rend = ref ? ref + ref_len : NULL;
-	bool mismatch = false;
-	struct hierarchy unified = { 0 }, systemd = { 0 }, memory = { 0 };
-	const struct hierarchy *order[3] = { &unified, &systemd, &memory }, *pick = NULL, *unit_from;
-	struct cgroup_info info = { 0 };
-	long prev = LONG_MAX;
-	size_t i;
+	const char *s = *p, *eol = memchr(s, '\n', (size_t)(end - s)), *ctl, *colon, *path;
+	bool has_memory = false, has_systemd = false;
+	long id;
 
-	assert(buf || len == 0);
-	assert(ret);
-	while (p < end) {
-		const char *line = p, *eol = memchr(p, '\n', (size_t)(end - p)), *ctl, *colon, *path;
-		bool has_memory = false, has_systemd = false;
-		long id;
-
-		/* a line cut short is not trusted: the next one may have been forged into it */
-		if (!eol)
+	/* a line cut short is not trusted: the next one may have been forged into it */
+	if (!eol)
+		return -EBADMSG;
+	if (!hierarchy_id(&s, eol, &id) || id >= *prev || s >= eol || *s != ':')
+		return -EBADMSG;
+	ctl = s + 1;
+	colon = memchr(ctl, ':', (size_t)(eol - ctl));
+	if (!colon)
+		return -EBADMSG;
+	path = colon + 1;
+	if (path >= eol || *path != '/')
+		return -EBADMSG;
+	if (id == 0) {
+		if (colon != ctl) /* the unified hierarchy has no controller list */
 			return -EBADMSG;
-		if (!hierarchy_id(&p, eol, &id) || id >= prev || p >= eol || *p != ':')
+		h->unified = (struct hierarchy){ path, (size_t)(eol - path), true };
+	} else {
+		if (!v1_controllers(ctl, (size_t)(colon - ctl), &has_memory, &has_systemd))
 			return -EBADMSG;
-		ctl = p + 1;
-		colon = memchr(ctl, ':', (size_t)(eol - ctl));
-		if (!colon)
+		if (has_systemd && set_once(&h->systemd, path, (size_t)(eol - path)) < 0)
 			return -EBADMSG;
-		path = colon + 1;
-		if (path >= eol || *path != '/')
+		if (has_memory && set_once(&h->memory, path, (size_t)(eol - path)) < 0)
 			return -EBADMSG;
-		if (ref && !ref_line_matches(&r, rend, line, (size_t)(path - line)))
-			mismatch = true;
-		if (id == 0) {
-			if (colon != ctl) /* the unified hierarchy has no controller list */
-				return -EBADMSG;
-			unified = (struct hierarchy){ path, (size_t)(eol - path), true };
-		} else {
-			if (!v1_controllers(ctl, (size_t)(colon - ctl), &has_memory, &has_systemd))
-				return -EBADMSG;
-			if (has_systemd && set_once(&systemd, path, (size_t)(eol - path)) < 0)
-				return -EBADMSG;
-			if (has_memory && set_once(&memory, path, (size_t)(eol - path)) < 0)
-				return -EBADMSG;
-		}
-		prev = id;
-		p = eol + 1;
 	}
-	/* checked last, so that a file the kernel would not write is told apart from a stale
-	 * reference: one line more or less than the machine's hierarchies */
-	if (ref && (mismatch || r != rend))
-		return -ESTALE;
+	*prev = id;
+	*ret_path = path;
+	*p = eol + 1;
+	return 0;
+}
+
+/* The process's cgroup and unit from its hierarchies (see struct cgroup_info). */
+static void cgroup_pick(const struct hierarchies *h, struct cgroup_info *ret)
+{
+	const struct hierarchy *order[3] = { &h->unified, &h->systemd, &h->memory }, *pick = NULL, *unit_from;
+	struct cgroup_info info = { 0 };
+	size_t i;
 
 	for (i = 0; i < 3 && !pick; i++)
 		if (order[i]->present && path_informative(order[i]->path, order[i]->len))
@@ -624,11 +623,37 @@ int proc_cgroup_parse(const char *buf, size_t len, const char *ref, size_t ref_l
 		info.path = pick->path;
 		info.path_len = pick->len;
 	}
-	unit_from = systemd.present ? &systemd : &unified;
+	unit_from = h->systemd.present ? &h->systemd : &h->unified;
 	if (unit_from->present)
 		cgroup_path_unit(unit_from->path, unit_from->len, &info.unit, &info.unit_len);
 	else
 		info.unit = "";
 	*ret = info;
+}
+
+int proc_cgroup_parse(const char *buf, size_t len, const char *ref, size_t ref_len,
+		      struct cgroup_info *ret)
+{
+	const char *p = buf, *end = buf + len, *r = ref, *rend = ref ? ref + ref_len : NULL;
+	struct hierarchies h = { 0 };
+	bool mismatch = false;
+	long prev = LONG_MAX;
+
+	assert(buf || len == 0);
+	assert(ret);
+	while (p < end) {
+		const char *line = p, *path;
+		int e = cgroup_line(&p, end, &prev, &h, &path);
+
+		if (e < 0)
+			return e;
+		if (ref && !ref_line_matches(&r, rend, line, (size_t)(path - line)))
+			mismatch = true;
+	}
+	/* checked last, so that a file the kernel would not write is told apart from a stale
+	 * reference: one line more or less than the machine's hierarchies */
+	if (ref && (mismatch || r != rend))
+		return -ESTALE;
+	cgroup_pick(&h, ret);
 	return 0;
 }
