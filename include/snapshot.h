@@ -82,6 +82,11 @@ struct proc_sample {
 
 /* The figure --top ranks by: PSS where it was read, else resident. */
 uint64_t proc_sample_rank(const struct proc_sample *p);
+/* USS, the resident pages only this process maps: Private_Clean + Private_Dirty of its
+ * smaps_rollup. Whether it is known: false (and *ret 0) when the rollup was not read or lacks
+ * either line, or when the sum does not fit in 64 bits (a forged rollup: left out everywhere
+ * rather than shown wrapped round or saturated). */
+bool proc_sample_uss(const struct proc_sample *p, uint64_t *ret);
 
 struct agg_row {
 	struct str key; /* user name, unit ("" outside any unit), or the cgroup path of the cgroup,

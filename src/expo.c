@@ -265,11 +265,6 @@ static bool get_pss(const struct proc_sample *p, uint64_t *v)
 	*v = p->rollup.pss;
 	return rollup_has(p, ROLLUP_PSS);
 }
-static bool get_uss(const struct proc_sample *p, uint64_t *v)
-{
-	*v = p->rollup.private_clean + p->rollup.private_dirty;
-	return rollup_has(p, ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY) && *v >= p->rollup.private_clean;
-}
 static bool get_swap_pss(const struct proc_sample *p, uint64_t *v)
 {
 	*v = p->rollup.swap_pss;
@@ -322,7 +317,7 @@ static const struct proc_family {
 	  get_pss, false },
 	{ "procmem_process_uss_bytes",
 	  "Unique set size: Private_Clean + Private_Dirty in /proc/PID/smaps_rollup. Resident pages mapped by this process only; about what its exit would free.",
-	  get_uss, false },
+	  proc_sample_uss, false },
 	{ "procmem_process_swap_pss_bytes",
 	  "Proportional swap: SwapPss in /proc/PID/smaps_rollup. Swapped pages divided by the number of processes sharing them.",
 	  get_swap_pss, true },

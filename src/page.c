@@ -175,18 +175,6 @@ static bool have_pss(const struct proc_sample *p)
 	return (p->flags & SAMPLE_ROLLUP) && (p->rollup.have & ROLLUP_PSS);
 }
 
-static bool have_uss(const struct proc_sample *p)
-{
-	return (p->flags & SAMPLE_ROLLUP) &&
-	       (p->rollup.have & (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) ==
-		       (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY);
-}
-
-static uint64_t uss(const struct proc_sample *p)
-{
-	return p->rollup.private_clean + p->rollup.private_dirty;
-}
-
 static const char *rank_word(const struct snapshot *s)
 {
 	return s->mode == SMAPS_OFF ? "RSS" : "PSS";
@@ -318,6 +306,8 @@ static void html_processes(const struct snapshot *s, struct buf *out)
 	buf_addstr(out, "</tr></thead>\n<tbody>\n");
 	for (i = 0; i < n; i++) {
 		const struct proc_sample *p = top[i];
+		uint64_t uss;
+		bool have_uss = proc_sample_uss(p, &uss);
 
 		buf_addstr(out, "<tr><td class=\"n\">");
 		buf_add_u64(out, p->pid);
@@ -329,7 +319,7 @@ static void html_processes(const struct snapshot *s, struct buf *out)
 		text_str(out, &p->unit, PAGE_HTML);
 		buf_addstr(out, "</td>");
 		html_size_cell(out, have_pss(p), p->rollup.pss);
-		html_size_cell(out, have_uss(p), uss(p));
+		html_size_cell(out, have_uss, uss);
 		html_size_cell(out, p->status.have & PROC_STATUS_VMRSS, p->status.vm_rss);
 		html_size_cell(out, p->status.have & PROC_STATUS_VMSWAP, p->status.vm_swap);
 		missing = missing || (s->mode != SMAPS_OFF && !have_pss(p));
@@ -474,7 +464,7 @@ static void text_cell(struct buf *cells, const struct proc_sample *p, int k)
 	case COL_COMM: text_str(cells, &p->comm, PAGE_TEXT); return;
 	case COL_UNIT: text_str(cells, &p->unit, PAGE_TEXT); return;
 	case COL_SWAP: have = p->status.have & PROC_STATUS_VMSWAP, v = p->status.vm_swap; break;
-	case COL_USS: have = have_uss(p), v = uss(p); break;
+	case COL_USS: have = proc_sample_uss(p, &v); break;
 	case COL_PSS: have = have_pss(p), v = p->rollup.pss; break;
 	case COL_RSS: have = p->status.have & PROC_STATUS_VMRSS, v = p->status.vm_rss; break;
 	default: have = p->flags & SAMPLE_QUADRANTS, v = p->quad[k - COL_QUAD].pss; break;

@@ -50,6 +50,19 @@ uint64_t proc_sample_rank(const struct proc_sample *p)
 	return p->status.vm_rss;
 }
 
+bool proc_sample_uss(const struct proc_sample *p, uint64_t *ret)
+{
+	const uint32_t both = ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY;
+	const struct smaps_rollup *ru = &p->rollup;
+
+	*ret = 0;
+	if (!(p->flags & SAMPLE_ROLLUP) || (ru->have & both) != both ||
+	    ru->private_clean > UINT64_MAX - ru->private_dirty)
+		return false;
+	*ret = ru->private_clean + ru->private_dirty;
+	return true;
+}
+
 struct snapshot *snapshot_new(enum smaps_mode mode)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
@@ -201,6 +214,7 @@ static void totals(struct snapshot *s)
 
 	for (i = 0; i < s->nprocs; i++) {
 		const struct proc_sample *p = &s->procs[i];
+		uint64_t uss;
 
 		if (p->flags & SAMPLE_MM_SHARED)
 			continue; /* counted through the process it shares its mm with */
@@ -211,10 +225,8 @@ static void totals(struct snapshot *s)
 				sat_add(&s->pss_total, p->rollup.pss);
 				s->have_pss_total = true;
 			}
-			if ((p->rollup.have & (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) ==
-			    (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) {
-				sat_add(&s->uss_total, p->rollup.private_clean);
-				sat_add(&s->uss_total, p->rollup.private_dirty);
+			if (proc_sample_uss(p, &uss)) {
+				sat_add(&s->uss_total, uss);
 				s->have_uss_total = true;
 			}
 		}
@@ -234,7 +246,7 @@ static void totals(struct snapshot *s)
 static void agg_add(struct agg_row *row, const struct proc_sample *p)
 {
 	/* a process that shares its mm with one read before it adds itself, not that memory */
-	uint64_t once = p->flags & SAMPLE_MM_SHARED ? 0 : 1;
+	uint64_t once = p->flags & SAMPLE_MM_SHARED ? 0 : 1, uss;
 
 	row->processes++;
 	sat_add(&row->resident, once * p->status.vm_rss);
@@ -250,10 +262,8 @@ static void agg_add(struct agg_row *row, const struct proc_sample *p)
 		sat_add(&row->pss, once * p->rollup.pss);
 		row->have_pss = true;
 	}
-	if ((p->rollup.have & (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) ==
-	    (ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY)) {
-		sat_add(&row->uss, once * p->rollup.private_clean);
-		sat_add(&row->uss, once * p->rollup.private_dirty);
+	if (proc_sample_uss(p, &uss)) {
+		sat_add(&row->uss, once * uss);
 		row->have_uss = true;
 	}
 }

@@ -815,6 +815,33 @@ static void sums_saturate_instead_of_wrapping(void **state)
 	snapshot_free(s);
 }
 
+/* USS is one rule for the totals, the aggregates, the exposition and the page: known from a
+ * rollup with both Private lines whose sum fits in 64 bits. */
+static void uss_known_only_from_a_rollup_with_both_private_lines(void **state)
+{
+	struct proc_sample p = { .flags = SAMPLE_ROLLUP };
+	uint64_t v = 1;
+
+	(void)state;
+	p.rollup.private_clean = 3 * 1024;
+	p.rollup.private_dirty = 5 * 1024;
+	p.rollup.have = ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY;
+	assert_true(proc_sample_uss(&p, &v));
+	assert_int_equal(v, 8 * 1024);
+	p.rollup.have = ROLLUP_PRIVATE_CLEAN;
+	assert_false(proc_sample_uss(&p, &v));
+	assert_int_equal(v, 0);
+	p.rollup.have = ROLLUP_PRIVATE_CLEAN | ROLLUP_PRIVATE_DIRTY;
+	p.flags = SAMPLE_QUADRANTS;
+	assert_false(proc_sample_uss(&p, &v));
+	p.flags = SAMPLE_ROLLUP;
+	p.rollup.private_clean = UINT64_MAX - 1023;
+	assert_false(proc_sample_uss(&p, &v));
+	p.rollup.private_dirty = 1023;
+	assert_true(proc_sample_uss(&p, &v));
+	assert_int_equal(v, UINT64_MAX);
+}
+
 static void names_of_modes_and_errors(void **state)
 {
 	(void)state;
@@ -851,6 +878,7 @@ int main(void)
 		cmocka_unit_test(filters_never_change_totals_or_aggregates),
 		cmocka_unit_test(samples_grow_and_drop_last),
 		cmocka_unit_test(sums_saturate_instead_of_wrapping),
+		cmocka_unit_test(uss_known_only_from_a_rollup_with_both_private_lines),
 		cmocka_unit_test(names_of_modes_and_errors),
 	};
 
