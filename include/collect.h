@@ -36,7 +36,30 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "snapshot.h"
+#include "select.h"
+
+/* What the collector reads of each process (--smaps). */
+enum smaps_mode {
+	SMAPS_OFF,    /* status only */
+	SMAPS_ROLLUP, /* + smaps_rollup: pss, uss, swap_pss, pss by kind */
+	SMAPS_FULL,   /* + full smaps: quadrants and top mapped files */
+};
+/* "off", "rollup", "full": the option's words. */
+const char *smaps_mode_name(enum smaps_mode m);
+
+/* Why a process was not read in full; counted per reason (struct snapshot's errors_total). */
+enum collect_error {
+	COLLECT_ERR_VANISHED,	    /* exited between listing and reading (ENOENT, ESRCH, empty) */
+	COLLECT_ERR_PERMISSION,	    /* EACCES: status figures still exported */
+	COLLECT_ERR_PARSE,	    /* text that is not what the kernel writes */
+	COLLECT_ERR_SKIPPED_LARGE,  /* RSS over --smaps-max-rss: status figures only */
+	COLLECT_ERR_SKIPPED_BUDGET, /* --smaps-budget spent: status figures only */
+	COLLECT_ERR_COUNT
+};
+/* The reason's label value in procmem_collect_errors_total; "?" for none of them. */
+const char *collect_error_reason(enum collect_error e);
+
+struct snapshot;
 
 struct collect_opts {
 	enum smaps_mode smaps;

@@ -17,25 +17,9 @@
 
 #include "arena.h"
 #include "cgroup.h"
+#include "collect.h" /* the collector's modes and error reasons, which a snapshot records */
 #include "procfs.h"
 #include "select.h"
-
-enum smaps_mode {
-	SMAPS_OFF,    /* status only */
-	SMAPS_ROLLUP, /* + smaps_rollup: pss, uss, swap_pss, pss by kind */
-	SMAPS_FULL,   /* + full smaps: quadrants and top mapped files */
-};
-const char *smaps_mode_name(enum smaps_mode m);
-
-enum collect_error {
-	COLLECT_ERR_VANISHED,	    /* exited between listing and reading (ENOENT, ESRCH, empty) */
-	COLLECT_ERR_PERMISSION,	    /* EACCES: status figures still exported */
-	COLLECT_ERR_PARSE,	    /* text that is not what the kernel writes */
-	COLLECT_ERR_SKIPPED_LARGE,  /* RSS over --smaps-max-rss: status figures only */
-	COLLECT_ERR_SKIPPED_BUDGET, /* --smaps-budget spent: status figures only */
-	COLLECT_ERR_COUNT
-};
-const char *collect_error_reason(enum collect_error e);
 
 struct str {
 	const char *s; /* NUL-terminated, in the snapshot's arena; never NULL */

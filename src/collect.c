@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "mapfiles.h"
 #include "mmshare.h"
+#include "snapshot.h"
 #include "users.h"
 
 /* No /proc file we read whole is near this; a larger one is not what the kernel writes. */
@@ -103,6 +104,31 @@ static int read_whole_at(int dirfd, const char *name, struct buf *b)
 	r = buf_read_fd(b, fd, WHOLE_FILE_MAX, 0);
 	close(fd);
 	return r;
+}
+
+const char *smaps_mode_name(enum smaps_mode m)
+{
+	switch (m) {
+	case SMAPS_OFF:
+		return "off";
+	case SMAPS_ROLLUP:
+		return "rollup";
+	case SMAPS_FULL:
+		return "full";
+	}
+	return "?";
+}
+
+const char *collect_error_reason(enum collect_error e)
+{
+	static const char *const names[COLLECT_ERR_COUNT] = {
+		[COLLECT_ERR_VANISHED] = "vanished",
+		[COLLECT_ERR_PERMISSION] = "permission",
+		[COLLECT_ERR_PARSE] = "parse",
+		[COLLECT_ERR_SKIPPED_LARGE] = "skipped_large",
+		[COLLECT_ERR_SKIPPED_BUDGET] = "skipped_budget",
+	};
+	return (unsigned)e < COLLECT_ERR_COUNT ? names[e] : "?";
 }
 
 /* Maps a read error to what it means for the process. */

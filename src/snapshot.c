@@ -13,31 +13,6 @@
 
 #include "utf8.h"
 
-const char *smaps_mode_name(enum smaps_mode m)
-{
-	switch (m) {
-	case SMAPS_OFF:
-		return "off";
-	case SMAPS_ROLLUP:
-		return "rollup";
-	case SMAPS_FULL:
-		return "full";
-	}
-	return "?";
-}
-
-const char *collect_error_reason(enum collect_error e)
-{
-	static const char *const names[COLLECT_ERR_COUNT] = {
-		[COLLECT_ERR_VANISHED] = "vanished",
-		[COLLECT_ERR_PERMISSION] = "permission",
-		[COLLECT_ERR_PARSE] = "parse",
-		[COLLECT_ERR_SKIPPED_LARGE] = "skipped_large",
-		[COLLECT_ERR_SKIPPED_BUDGET] = "skipped_budget",
-	};
-	return (unsigned)e < COLLECT_ERR_COUNT ? names[e] : "?";
-}
-
 static void sat_add(uint64_t *dst, uint64_t v)
 {
 	*dst = *dst > UINT64_MAX - v ? UINT64_MAX : *dst + v;

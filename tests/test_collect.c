@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "snapshot.h"
 
 #define SEC(x) ((uint64_t)(x) * 1000000000u)
 #define FIXTURE "tests/fixtures/proc/310/"
@@ -317,6 +318,19 @@ static void large_processes_on_their_credit(void **state)
 	collector_free(r.c);
 }
 
+static void names_of_modes_and_errors(void **state)
+{
+	(void)state;
+	assert_string_equal(smaps_mode_name(SMAPS_OFF), "off");
+	assert_string_equal(smaps_mode_name(SMAPS_ROLLUP), "rollup");
+	assert_string_equal(smaps_mode_name(SMAPS_FULL), "full");
+	assert_string_equal(collect_error_reason(COLLECT_ERR_VANISHED), "vanished");
+	assert_string_equal(collect_error_reason(COLLECT_ERR_PERMISSION), "permission");
+	assert_string_equal(collect_error_reason(COLLECT_ERR_PARSE), "parse");
+	assert_string_equal(collect_error_reason(COLLECT_ERR_SKIPPED_LARGE), "skipped_large");
+	assert_string_equal(collect_error_reason(COLLECT_ERR_SKIPPED_BUDGET), "skipped_budget");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reused_pid_is_read_afresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollup_mode_and_mode_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(large_processes_on_their_credit, setup, teardown),
+		cmocka_unit_test(names_of_modes_and_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -842,19 +842,6 @@ static void uss_known_only_from_a_rollup_with_both_private_lines(void **state)
 	assert_int_equal(v, UINT64_MAX);
 }
 
-static void names_of_modes_and_errors(void **state)
-{
-	(void)state;
-	assert_string_equal(smaps_mode_name(SMAPS_OFF), "off");
-	assert_string_equal(smaps_mode_name(SMAPS_ROLLUP), "rollup");
-	assert_string_equal(smaps_mode_name(SMAPS_FULL), "full");
-	assert_string_equal(collect_error_reason(COLLECT_ERR_VANISHED), "vanished");
-	assert_string_equal(collect_error_reason(COLLECT_ERR_PERMISSION), "permission");
-	assert_string_equal(collect_error_reason(COLLECT_ERR_PARSE), "parse");
-	assert_string_equal(collect_error_reason(COLLECT_ERR_SKIPPED_LARGE), "skipped_large");
-	assert_string_equal(collect_error_reason(COLLECT_ERR_SKIPPED_BUDGET), "skipped_budget");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,7 +866,6 @@ int main(void)
 		cmocka_unit_test(samples_grow_and_drop_last),
 		cmocka_unit_test(sums_saturate_instead_of_wrapping),
 		cmocka_unit_test(uss_known_only_from_a_rollup_with_both_private_lines),
-		cmocka_unit_test(names_of_modes_and_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
