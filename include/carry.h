@@ -39,21 +39,21 @@
 
 /* The figures a full read is compared against, from status and smaps_rollup. */
 enum {
-	BASIS_VM_SIZE,
-	BASIS_VM_RSS,
-	BASIS_RSS_ANON,
-	BASIS_RSS_FILE,
-	BASIS_RSS_SHMEM,
-	BASIS_VM_SWAP,
-	BASIS_ROLLUP_RSS,
-	BASIS_ROLLUP_PSS,
-	BASIS_ROLLUP_SWAP,
-	BASIS_COUNT
+	CARRY_BASIS_VM_SIZE,
+	CARRY_BASIS_VM_RSS,
+	CARRY_BASIS_RSS_ANON,
+	CARRY_BASIS_RSS_FILE,
+	CARRY_BASIS_RSS_SHMEM,
+	CARRY_BASIS_VM_SWAP,
+	CARRY_BASIS_ROLLUP_RSS,
+	CARRY_BASIS_ROLLUP_PSS,
+	CARRY_BASIS_ROLLUP_SWAP,
+	CARRY_BASIS_COUNT
 };
 
 struct smaps_basis {
-	uint32_t have; /* 1u << BASIS_* */
-	uint64_t v[BASIS_COUNT];
+	uint32_t have; /* 1u << CARRY_BASIS_* */
+	uint64_t v[CARRY_BASIS_COUNT];
 };
 void smaps_basis_from(const struct proc_status *st, const struct smaps_rollup *ru, struct smaps_basis *ret);
 

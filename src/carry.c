@@ -9,30 +9,30 @@ void smaps_basis_from(const struct proc_status *st, const struct smaps_rollup *r
 		uint32_t bit;
 		int at;
 	} status_bits[] = {
-		{ PROC_STATUS_VMSIZE, BASIS_VM_SIZE },	 { PROC_STATUS_VMRSS, BASIS_VM_RSS },
-		{ PROC_STATUS_RSSANON, BASIS_RSS_ANON }, { PROC_STATUS_RSSFILE, BASIS_RSS_FILE },
-		{ PROC_STATUS_RSSSHMEM, BASIS_RSS_SHMEM }, { PROC_STATUS_VMSWAP, BASIS_VM_SWAP },
+		{ PROC_STATUS_VMSIZE, CARRY_BASIS_VM_SIZE },	 { PROC_STATUS_VMRSS, CARRY_BASIS_VM_RSS },
+		{ PROC_STATUS_RSSANON, CARRY_BASIS_RSS_ANON }, { PROC_STATUS_RSSFILE, CARRY_BASIS_RSS_FILE },
+		{ PROC_STATUS_RSSSHMEM, CARRY_BASIS_RSS_SHMEM }, { PROC_STATUS_VMSWAP, CARRY_BASIS_VM_SWAP },
 	};
 	struct smaps_basis b = { 0 };
 	size_t i;
 
 	assert(st && ret);
-	b.v[BASIS_VM_SIZE] = st->vm_size;
-	b.v[BASIS_VM_RSS] = st->vm_rss;
-	b.v[BASIS_RSS_ANON] = st->rss_anon;
-	b.v[BASIS_RSS_FILE] = st->rss_file;
-	b.v[BASIS_RSS_SHMEM] = st->rss_shmem;
-	b.v[BASIS_VM_SWAP] = st->vm_swap;
+	b.v[CARRY_BASIS_VM_SIZE] = st->vm_size;
+	b.v[CARRY_BASIS_VM_RSS] = st->vm_rss;
+	b.v[CARRY_BASIS_RSS_ANON] = st->rss_anon;
+	b.v[CARRY_BASIS_RSS_FILE] = st->rss_file;
+	b.v[CARRY_BASIS_RSS_SHMEM] = st->rss_shmem;
+	b.v[CARRY_BASIS_VM_SWAP] = st->vm_swap;
 	for (i = 0; i < sizeof(status_bits) / sizeof(status_bits[0]); i++)
 		if (st->have & status_bits[i].bit)
 			b.have |= 1u << status_bits[i].at;
 	if (ru) {
-		b.v[BASIS_ROLLUP_RSS] = ru->rss;
-		b.v[BASIS_ROLLUP_PSS] = ru->pss;
-		b.v[BASIS_ROLLUP_SWAP] = ru->swap;
-		b.have |= (ru->have & ROLLUP_RSS ? 1u << BASIS_ROLLUP_RSS : 0) |
-			  (ru->have & ROLLUP_PSS ? 1u << BASIS_ROLLUP_PSS : 0) |
-			  (ru->have & ROLLUP_SWAP ? 1u << BASIS_ROLLUP_SWAP : 0);
+		b.v[CARRY_BASIS_ROLLUP_RSS] = ru->rss;
+		b.v[CARRY_BASIS_ROLLUP_PSS] = ru->pss;
+		b.v[CARRY_BASIS_ROLLUP_SWAP] = ru->swap;
+		b.have |= (ru->have & ROLLUP_RSS ? 1u << CARRY_BASIS_ROLLUP_RSS : 0) |
+			  (ru->have & ROLLUP_PSS ? 1u << CARRY_BASIS_ROLLUP_PSS : 0) |
+			  (ru->have & ROLLUP_SWAP ? 1u << CARRY_BASIS_ROLLUP_SWAP : 0);
 	}
 	*ret = b;
 }
@@ -48,7 +48,7 @@ uint64_t smaps_basis_moved(const struct smaps_basis *then, const struct smaps_ba
 	uint64_t most = 0;
 	int i;
 
-	for (i = 0; i < BASIS_COUNT; i++) {
+	for (i = 0; i < CARRY_BASIS_COUNT; i++) {
 		bool a = then->have & (1u << i), b = now->have & (1u << i);
 		uint64_t x = then->v[i], y = now->v[i], d;
 

@@ -69,7 +69,7 @@ static void moved_counts_only_figures_beyond_their_tolerance(void **state)
 	assert_int_equal(smaps_basis_moved(&a, &b), KB(65));
 	/* a figure that appears (swap enabled meanwhile) is a move, even at 0 */
 	b = a;
-	b.have &= ~(1u << BASIS_VM_SWAP);
+	b.have &= ~(1u << CARRY_BASIS_VM_SWAP);
 	assert_true(smaps_basis_moved(&b, &a) > 0);
 	assert_true(smaps_basis_moved(&a, &b) > 0);
 }
