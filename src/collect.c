@@ -12,7 +12,9 @@
  * least recently read first, within their credit; (4) the mapped-file sums over every process
  * alive, and the paths of the top files that none was kept for. What the collector remembers of
  * a process between cycles is a struct proc_state, in an array sorted by pid like the samples:
- * state i belongs to sample i during a cycle.
+ * state i belongs to sample i during a cycle. Pass 1 reads a process in stages (read_identity,
+ * sample_begin, sample_memory), each of which goes on, ends the process's read with an outcome,
+ * or fails; collect_one() runs them and is their one exit, where the directory is closed.
  */
 #include "collect.h"
 

@@ -1,7 +1,8 @@
 /* procfs.c — pure parsers for /proc text; see procfs.h for the conventions.
  *
  * Each parser is a single forward scan: find the end of the line with memchr, dispatch on the
- * field name, convert digits by hand. No sscanf (its %d has undefined behaviour on overflow and
+ * field name, convert digits by hand. status and smaps_rollup, both "Name:  value" lines, share
+ * one scan (fields_parse) over a table per file: a new field is a row. No sscanf (its %d has undefined behaviour on overflow and
  * it cannot be told where a line ends), no strtok, no copies of names. The kernel's formats are
  * in fs/proc/array.c (stat, status, statm) and fs/proc/task_mmu.c (smaps, smaps_rollup).
  */
