@@ -1,10 +1,11 @@
 /* collect.c — a collection cycle over /proc; see collect.h for what it reads and why.
  *
- * I/O only: every byte read goes to a parser in procfs.c. Whole small files (stat, status,
- * cgroup, smaps_rollup) are read into one reused buffer that grows to the largest file seen;
- * full smaps, which can be tens of megabytes, is read in 64 KiB chunks through the streaming
- * parser, so memory stays bounded whatever the process. No stdio on /proc files: each read is
- * one read(2) loop on a descriptor opened with openat() relative to /proc/PID.
+ * I/O only: every byte read goes to a parser in procfs.c (cgroup.c for cgroup). Whole small
+ * files (stat, status, cgroup, smaps_rollup) are read into one reused buffer that grows to the
+ * largest file seen; full smaps, which can be tens of megabytes, is read in 64 KiB chunks
+ * through the streaming parser, so memory stays bounded whatever the process. No stdio on /proc
+ * files: each read is one read(2) loop on a descriptor opened with openat() relative to
+ * /proc/PID.
  *
  * A cycle has four passes: (1) every process in pid order: stat, status, strings, and
  * smaps_rollup for those under --smaps-max-rss; the carry decision; (2) the full smaps reads
