@@ -24,7 +24,7 @@
 #include <stdio.h>
 
 #include "buf.h"
-#include "snapshot.h"
+#include "collect.h"
 
 struct pattern;
 

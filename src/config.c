@@ -455,12 +455,12 @@ static int opt_share(struct config *c, const struct opt *o, const char *v, struc
 /* enum smaps_mode: off, rollup or full */
 static int opt_smaps(struct config *c, const struct opt *o, const char *v, struct buf *err)
 {
-	static const char *const names[] = { [SMAPS_OFF] = "off", [SMAPS_ROLLUP] = "rollup", [SMAPS_FULL] = "full" };
+	static const enum smaps_mode modes[] = { SMAPS_OFF, SMAPS_ROLLUP, SMAPS_FULL };
 
 	assert(o->size == sizeof(enum smaps_mode));
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i] && strcmp(v, names[i]) == 0) {
-			*(enum smaps_mode *)field(c, o) = (enum smaps_mode)i;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(v, smaps_mode_name(modes[i])) == 0) {
+			*(enum smaps_mode *)field(c, o) = modes[i];
 			return 0;
 		}
 	}
@@ -654,32 +654,16 @@ static int file_apply(struct config *c, bool seen[], const char *key, const char
 	return r;
 }
 
+/* The configuration file, whole, with buf_read_file(); a message in err for each failure. */
 static int read_small_file(const char *path, struct buf *b, struct buf *err)
 {
-	FILE *f = fopen(path, "re");
-	char chunk[4096];
-	size_t n;
-	int r = 0;
+	int r = buf_read_file(b, path, FILE_MAX_SIZE);
 
-	if (!f) {
-		buf_addf(err, "%s: %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf_add(b, chunk, n);
-		if (b->len > FILE_MAX_SIZE) {
-			buf_addf(err, "%s: larger than 1 MiB; not a configuration file", path);
-			r = -EINVAL;
-		}
-	}
-	if (r == 0 && ferror(f)) {
-		buf_addf(err, "%s: read error: %s", path, strerror(errno));
-		r = -EINVAL;
-	}
-	if (r == 0 && buf_failed(b))
-		r = -ENOMEM;
-	fclose(f);
-	return r;
+	if (r == -EFBIG)
+		buf_addf(err, "%s: larger than 1 MiB; not a configuration file", path);
+	else if (r < 0 && r != -ENOMEM)
+		buf_addf(err, "%s: %s", path, strerror(-r));
+	return r == -ENOMEM ? r : r < 0 ? -EINVAL : 0;
 }
 
 /* Reads the file at path into c, line by line; the first problem ends it, reported as
