@@ -18,7 +18,6 @@ Run from the repository root by `make check-tsan` (part of `make check`); a daem
 """
 import base64
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from procmem import bcrypt, http_get, parse, sample_value, tempdir  # noqa: E402
+from procmem import bcrypt, http_get, parse, sample_value, tempdir, wait_listening  # noqa: E402
 
 BIN = os.path.join(ROOT, "build", "tsan", "procmem_exporter")
 SECONDS = float(os.environ.get("TSAN_SECONDS", "8"))
@@ -58,16 +57,7 @@ def main():
                          stdout=log, stderr=subprocess.STDOUT, env=env)
     failures = []
     try:
-        addr = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and p.poll() is None:
-            with open(logpath, errors="replace") as f:
-                text = f.read()
-            m = re.search(r"listening on (\S+)", text)
-            if m and "ready" in text:
-                addr = m.group(1)
-                break
-            time.sleep(0.1)
+        addr = wait_listening(logpath, p, 60, step=0.1)
         if not addr:
             raise RuntimeError("the daemon under TSan did not get ready")
         right = basic("prom", PASSWORD)

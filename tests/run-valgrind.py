@@ -30,7 +30,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from procmem import BIN, FIXTURES, http_get, parse, sample_value, tempdir  # noqa: E402
+from procmem import BIN, FIXTURES, http_get, parse, sample_value, tempdir, wait_listening  # noqa: E402
 
 VALGRIND = ["valgrind", "--error-exitcode=1", "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"]
@@ -107,16 +107,7 @@ def daemon():
                                cwd=ROOT, stdout=err, stderr=subprocess.STDOUT)
     pid = None
     try:
-        addr = None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and wrapper.poll() is None:
-            with open(errpath, errors="replace") as f:
-                text = f.read()
-            m = re.search(r"listening on (\S+)", text)
-            if m and "ready" in text:
-                addr = m.group(1)
-                break
-            time.sleep(0.2)
+        addr = wait_listening(errpath, wrapper, 120, step=0.2)
         # Debian's valgrind is a shell script that runs valgrind.bin as its child: signals go to
         # the process valgrind names in its log
         with open(logpath) as f:

@@ -156,6 +156,20 @@ def http_get(url, headers=None, method="GET", timeout=10):
         return Response(e.code, e.headers, e.read())
 
 
+def wait_listening(logpath, proc, timeout, wait_ready=True, step=0.05):
+    """The address a daemon that logs to logpath says it listens on, once it has also said
+    "ready" (unless not wait_ready); None if proc exits or timeout seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with open(logpath, errors="replace") as f:
+            text = f.read()
+        m = re.search(r"listening on (\S+)", text)
+        if m and (not wait_ready or "ready" in text):
+            return m.group(1)
+        time.sleep(step)
+    return None
+
+
 class Daemon:
     """procmem_exporter on a free 127.0.0.1 port (port 0: the kernel picks, the log tells)."""
 
@@ -170,18 +184,11 @@ class Daemon:
         self._log = open(self.logpath, "w")
         self.proc = spawn(self.args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         self.pid = self.proc.pid
-        self.addr = None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log()
-            m = re.search(r"listening on (\S+)", text)
-            if m:
-                self.addr = m.group(1)
-            if self.addr and (not wait_ready or "ready" in text):
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {text}")
-            time.sleep(0.05)
+        self.addr = wait_listening(self.logpath, self.proc, timeout, wait_ready)
+        if self.addr:
+            return
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"daemon exited with {self.proc.returncode}: {self.log()}")
         raise RuntimeError(f"daemon not ready within {timeout}s: {self.log()}")
 
     def __enter__(self):
